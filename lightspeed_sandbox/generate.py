@@ -1,0 +1,807 @@
+"""Deterministic, lazy generation of realistic records.
+
+Every generated record is a pure function of (seed, account, entity, id): nothing is stored per
+record except the compact arrays built by :mod:`lightspeed_sandbox.store`. Records come out in
+wire form (every scalar a string, collections double-wrapped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .wire import fmt_cents, fmt_ts, wrap
+
+_M = (1 << 64) - 1
+_G = 0x9E3779B97F4A7C15
+
+
+def mix(x: int) -> int:
+    """Return a well-mixed 64-bit hash of ``x`` (splitmix64 finalizer)."""
+    x = (x + _G) & _M
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M
+    return x ^ (x >> 31)
+
+
+FIRST_NAMES = [
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Daniel",
+    "Nancy",
+    "Matthew",
+    "Lisa",
+    "Anthony",
+    "Betty",
+    "Mark",
+    "Margaret",
+    "Donald",
+    "Sandra",
+    "Steven",
+    "Ashley",
+    "Paul",
+    "Kimberly",
+    "Andrew",
+    "Emily",
+    "Joshua",
+    "Donna",
+    "Kenneth",
+    "Michelle",
+    "Kevin",
+    "Carol",
+    "Brian",
+    "Amanda",
+    "George",
+    "Melissa",
+    "Timothy",
+    "Deborah",
+    "Ronald",
+    "Stephanie",
+    "Jason",
+    "Rebecca",
+    "Edward",
+    "Laura",
+    "Jeffrey",
+    "Helen",
+    "Ryan",
+    "Sharon",
+    "Jacob",
+    "Cynthia",
+    "Gary",
+    "Kathleen",
+    "Nicholas",
+    "Amy",
+    "Eric",
+    "Angela",
+    "Jonathan",
+    "Shirley",
+    "Stephen",
+    "Anna",
+    "Larry",
+    "Brenda",
+    "Justin",
+    "Pamela",
+    "Scott",
+    "Emma",
+    "Brandon",
+    "Nicole",
+    "Benjamin",
+    "Samantha",
+    "Samuel",
+    "Katherine",
+    "Gregory",
+    "Christine",
+    "Alexander",
+    "Debra",
+    "Frank",
+    "Rachel",
+    "Patrick",
+    "Carolyn",
+    "Raymond",
+    "Janet",
+    "Jack",
+    "Maria",
+    "Dennis",
+    "Olivia",
+    "Jerry",
+    "Heather",
+    "Tyler",
+    "Diane",
+    "Aaron",
+    "Julie",
+    "José",
+    "Chloé",
+    "Zoë",
+    "Renée",
+]
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Gomez",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Diaz",
+    "Parker",
+    "Cruz",
+    "Edwards",
+    "Collins",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Ortiz",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Bailey",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Ramos",
+    "Kim",
+    "Cox",
+    "Ward",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
+    "Ruiz",
+    "Hughes",
+    "Price",
+    "Alvarez",
+    "Castillo",
+    "Sanders",
+    "Patel",
+    "Myers",
+    "Long",
+    "Ross",
+    "Foster",
+    "O'Brien",
+    "Tremblay",
+    "Gagnon",
+    "Côté",
+]
+STREETS = [
+    "Main St",
+    "Oak Ave",
+    "Maple Dr",
+    "Cedar Ln",
+    "Pine St",
+    "Elm St",
+    "Washington Blvd",
+    "Lake Rd",
+    "Hill St",
+    "Park Ave",
+    "Rue Saint-Denis",
+    "Sunset Blvd",
+    "River Rd",
+    "Church St",
+    "Highland Ave",
+    "Mill Rd",
+    "Forest Dr",
+    "Bay St",
+]
+CITIES = (
+    ("Montréal", "Quebec", "QC", "H2X", "Canada", "CA"),
+    ("Toronto", "Ontario", "ON", "M5V", "Canada", "CA"),
+    ("Vancouver", "British Columbia", "BC", "V6B", "Canada", "CA"),
+    ("Portland", "Oregon", "OR", "97201", "United States", "US"),
+    ("Austin", "Texas", "TX", "78701", "United States", "US"),
+    ("Denver", "Colorado", "CO", "80202", "United States", "US"),
+    ("Boston", "Massachusetts", "MA", "02108", "United States", "US"),
+    ("Chicago", "Illinois", "IL", "60601", "United States", "US"),
+    ("Seattle", "Washington", "WA", "98101", "United States", "US"),
+    ("Brooklyn", "New York", "NY", "11201", "United States", "US"),
+)
+COMPANIES = (
+    "Acme Corp",
+    "Northwind Traders",
+    "Bluebird Design",
+    "Maple & Co",
+    "Riverside Cycles",
+    "Summit Outfitters",
+    "Lumen Studio",
+    "Harbor Café",
+)
+EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com")
+ADJECTIVES = [
+    "Blue",
+    "Red",
+    "Green",
+    "Black",
+    "White",
+    "Classic",
+    "Vintage",
+    "Organic",
+    "Deluxe",
+    "Compact",
+    "Heavy-Duty",
+    "Wireless",
+    "Waterproof",
+    "Handmade",
+    "Linen",
+    "Cotton",
+    "Wool",
+    "Leather",
+    "Bamboo",
+    "Ceramic",
+    "Steel",
+    "Carbon",
+    "Trail",
+    "Urban",
+]
+NOUNS = [
+    "T-Shirt",
+    "Hoodie",
+    "Backpack",
+    "Water Bottle",
+    "Coffee Mug",
+    "Notebook",
+    "Bike Helmet",
+    "Rain Jacket",
+    "Socks",
+    "Beanie",
+    "Tote Bag",
+    "Sunglasses",
+    "Bike Light",
+    "Tire Tube",
+    "Chain Lube",
+    "Gloves",
+    "Scarf",
+    "Candle",
+    "Teapot",
+    "Cutting Board",
+    "Yoga Mat",
+    "Headphones",
+    "Phone Case",
+    "Wallet",
+    "Belt",
+    "Sneakers",
+    "Watch",
+    "Desk Lamp",
+]
+SIZES = ("XS", "S", "M", "L", "XL", "", "", "", "", "")
+
+CATEGORIES = {
+    1: "Apparel",
+    2: "Accessories",
+    3: "Bikes & Parts",
+    4: "Home & Kitchen",
+    5: "Electronics",
+}
+MANUFACTURERS = {1: "Acme", 2: "Northwind", 3: "Summit Gear", 4: "Lumen"}
+TAX_CLASSES = {1: "Item", 2: "Labor", 3: "Exempt"}
+CUSTOMER_TYPES = {1: "Retail", 2: "Wholesale", 3: "VIP"}
+EMPLOYEES = {1: ("Alex", "Manager"), 2: ("Sam", "Cashier"), 3: ("Jo", "Cashier")}
+PAYMENT_TYPES = {1: "Cash", 2: "Check", 3: "Credit Account", 4: "Credit Card", 7: "Gift Card"}
+TAX_CATEGORIES = {1: ("Sales Tax", 8000)}  # rate in 1/100000 (0.08)
+TAX1_RATE = 0.08
+
+IMAGE_BASE_URL = "https://res.cloudinary.com/lightspeed-retail/image/upload/"
+SECONDS_PER_DAY = 86400
+
+# Entity kinds used to derive independent hash streams.
+K_CUSTOMER, K_ITEM, K_ITEMSHOP, K_IMAGE, K_SALE = 1, 2, 3, 4, 5
+
+
+class Generator:
+    """Generates the records of one account deterministically.
+
+    Args:
+        seed: Data seed.
+        account_index: Position of the account (0-based).
+        volumes: Generated counts per entity.
+        shops: Number of real shops.
+        data_end: Latest generated timestamp (epoch seconds).
+        span_days: Days spanned by generated timestamps.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        account_index: int,
+        volumes: dict[str, int],
+        shops: int,
+        data_end: int,
+        span_days: int,
+    ) -> None:
+        base = mix(mix(seed & _M) ^ (account_index + 1))
+        self.keys = {kind: mix(base + kind * 0x1000193) for kind in range(1, 6)}
+        self.n_customers = volumes["customers"]
+        self.n_items = volumes["items"]
+        self.n_sales = volumes["sales"]
+        self.n_images = volumes["images"]
+        self.shops = shops
+        self.end = data_end - data_end % SECONDS_PER_DAY
+        self.span_days = max(1, span_days)
+        self.account_tag = format(mix(base) % 36**4, "x")[:4]
+
+    # -- hashing ---------------------------------------------------------------------------
+    def _base(self, kind: int, rid: int) -> int:
+        return mix(self.keys[kind] ^ ((rid * _G) & _M))
+
+    def timestamp(self, kind: int, rid: int) -> int:
+        """Return the generated ``timeStamp`` of a record (epoch seconds).
+
+        A quarter of the records share day-boundary timestamps, so ties are common.
+        """
+        r = mix(self._base(kind, rid) + 3)
+        if r & 3 == 0:
+            return self.end - ((r >> 8) % self.span_days) * SECONDS_PER_DAY
+        return self.end - (r >> 8) % (self.span_days * SECONDS_PER_DAY)
+
+    def archived(self, kind: int, rid: int) -> bool:
+        """Return whether a generated record is archived (about 5%)."""
+        if kind in (K_ITEMSHOP, K_IMAGE):
+            return False
+        return mix(self._base(kind, rid) + 4) % 20 == 0
+
+    def _create_time(self, b: int, ts: int) -> int:
+        return ts - mix(b + 5) % (60 * SECONDS_PER_DAY)
+
+    # -- customers -------------------------------------------------------------------------
+    def customer_names(self, cid: int) -> tuple[str, str]:
+        """Return (firstName, lastName) of a generated customer."""
+        b = self._base(K_CUSTOMER, cid)
+        return (
+            FIRST_NAMES[mix(b + 1) % len(FIRST_NAMES)],
+            LAST_NAMES[mix(b + 2) % len(LAST_NAMES)],
+        )
+
+    def customer(self, cid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
+        """Return a generated customer in wire form with the requested relations."""
+        b = self._base(K_CUSTOMER, cid)
+        first, last = self.customer_names(cid)
+        ts = self.timestamp(K_CUSTOMER, cid)
+        r = mix(b + 6)
+        rec: dict[str, Any] = {
+            "customerID": str(cid),
+            "firstName": first,
+            "lastName": last,
+            "title": ("", "", "", "Mr.", "Ms.", "Dr.")[r % 6],
+            "company": COMPANIES[(r >> 4) % len(COMPANIES)] if (r >> 8) % 7 == 0 else "",
+            "companyRegistrationNumber": "",
+            "vatNumber": "",
+            "createTime": fmt_ts(self._create_time(b, ts)),
+            "timeStamp": fmt_ts(ts),
+            "archived": "true" if self.archived(K_CUSTOMER, cid) else "false",
+            "contactID": str(cid),
+            "creditAccountID": "0",
+            "customerTypeID": str((r >> 12) % 4) if (r >> 16) % 3 == 0 else "0",
+            "discountID": "0",
+            "taxCategoryID": "0",
+        }
+        if (r >> 20) % 5 < 2:
+            # Date-only: local midnight (UTC-4) expressed in UTC.
+            dob = -315_619_200 + ((r >> 24) % 18_000) * SECONDS_PER_DAY + 4 * 3600
+            rec = {**rec, "dob": fmt_ts(dob)}
+        if "Contact" in relations:
+            rec["Contact"] = self.customer_contact(cid, b, first, last, ts)
+        return rec
+
+    def customer_contact(self, cid: int, b: int, first: str, last: str, ts: int) -> dict[str, Any]:
+        """Return the Contact of a generated customer."""
+        r = mix(b + 7)
+        n_emails = (0, 1, 1, 1, 1, 2)[r % 6]
+        n_phones = (0, 1, 1, 2)[(r >> 3) % 4]
+        has_address = (r >> 6) % 4 != 0
+        local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+        local = local.encode("ascii", "ignore").decode() or "customer"
+        domain = EMAIL_DOMAINS[(r >> 9) % len(EMAIL_DOMAINS)]
+        emails = [{"address": f"{local}{cid}@{domain}", "useType": "Primary"}]
+        if n_emails == 2:
+            emails.append(
+                {"address": f"{last.lower()[:3]}{cid}@work.example.com", "useType": "Secondary"}
+            )
+        if n_emails == 0:
+            emails = []
+        phones = []
+        for k in range(n_phones):
+            pr = mix(b + 20 + k)
+            phones.append(
+                {
+                    "number": f"({200 + pr % 800}) 555-{(pr >> 10) % 10000:04d}",
+                    "useType": ("Mobile", "Home", "Work")[(pr >> 24) % 3] if k == 0 else "Work",
+                }
+            )
+        addresses = []
+        if has_address:
+            ar = mix(b + 30)
+            city = CITIES[ar % len(CITIES)]
+            addresses.append(
+                {
+                    "address1": f"{1 + (ar >> 8) % 9899} {STREETS[(ar >> 24) % len(STREETS)]}",
+                    "address2": "Apt 4" if (ar >> 32) % 9 == 0 else "",
+                    "city": city[0],
+                    "state": city[1],
+                    "zip": city[3] if city[5] == "US" else f"{city[3]} {1 + ar % 9}A{ar % 10}",
+                    "country": city[4],
+                    "countryCode": city[5],
+                    "stateCode": city[2],
+                }
+            )
+        return {
+            "custom": "",
+            "noEmail": "false" if emails else "true",
+            "noPhone": "false" if phones else "true",
+            "noMail": "false",
+            "Addresses": wrap(addresses, "ContactAddress"),
+            "Phones": wrap(phones, "ContactPhone"),
+            "Emails": wrap(emails, "ContactEmail"),
+            "Websites": "",
+            "timeStamp": fmt_ts(ts),
+        }
+
+    # -- items -----------------------------------------------------------------------------
+    def item_price_cents(self, iid: int) -> int:
+        """Return the Default price of a generated item, in cents."""
+        r = mix(self._base(K_ITEM, iid) + 10)
+        return (300 + r % 19_700) // 5 * 5 - (5 if r & 1 else 0) or 99
+
+    def item_description(self, iid: int) -> str:
+        """Return the description of a generated item."""
+        r = mix(self._base(K_ITEM, iid) + 11)
+        size = SIZES[(r >> 24) % len(SIZES)]
+        desc = f"{ADJECTIVES[r % len(ADJECTIVES)]} {NOUNS[(r >> 8) % len(NOUNS)]}"
+        return f"{desc} {size}" if size else desc
+
+    def item(self, iid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
+        """Return a generated item in wire form (``Prices`` always included)."""
+        b = self._base(K_ITEM, iid)
+        ts = self.timestamp(K_ITEM, iid)
+        r = mix(b + 12)
+        price = self.item_price_cents(iid)
+        cost = price * (40 + r % 25) // 100
+        upc = f"{(mix(b + 13) % 10**11):011d}"
+        upc += str(
+            (10 - sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(upc)) % 10) % 10
+        )
+        category = 1 + (r >> 8) % len(CATEGORIES)
+        manufacturer = (r >> 12) % (len(MANUFACTURERS) + 1)
+        rec: dict[str, Any] = {
+            "itemID": str(iid),
+            "systemSku": str(210_000_000_000 + iid),
+            "defaultCost": fmt_cents(cost),
+            "avgCost": fmt_cents(cost),
+            "discountable": "true",
+            "tax": "false" if (r >> 16) % 10 == 0 else "true",
+            "archived": "true" if self.archived(K_ITEM, iid) else "false",
+            "itemType": "non_inventory" if (r >> 20) % 25 == 0 else "default",
+            "serialized": "false",
+            "description": self.item_description(iid),
+            "modelYear": "0",
+            "upc": upc if (r >> 24) % 5 else "",
+            "ean": "",
+            "customSku": f"{self.account_tag.upper()}-{iid:06d}" if (r >> 28) % 4 else "",
+            "manufacturerSku": f"M{(r >> 32) % 100000:05d}" if manufacturer else "",
+            "createTime": fmt_ts(self._create_time(b, ts)),
+            "timeStamp": fmt_ts(ts),
+            "publishToEcom": "true" if (r >> 36) % 3 == 0 else "false",
+            "categoryID": str(category),
+            "taxClassID": "1",
+            "departmentID": "0",
+            "itemMatrixID": "0",
+            "manufacturerID": str(manufacturer),
+            "seasonID": "0",
+            "defaultVendorID": "0",
+            "Prices": {
+                "ItemPrice": [
+                    {"amount": fmt_cents(price), "useTypeID": "1", "useType": "Default"},
+                    {"amount": fmt_cents(price), "useTypeID": "2", "useType": "MSRP"},
+                    {"amount": fmt_cents(price), "useTypeID": "3", "useType": "Online"},
+                ]
+            },
+        }
+        return rec
+
+    # -- item shops ------------------------------------------------------------------------
+    @property
+    def n_itemshops(self) -> int:
+        """Number of generated ItemShops (one per shop plus the summary, per item)."""
+        return self.n_items * (self.shops + 1)
+
+    def itemshop_ids(self, iid: int) -> range:
+        """Return the ids of the generated ItemShops of a generated item."""
+        first = (iid - 1) * (self.shops + 1) + 1
+        return range(first, first + self.shops + 1)
+
+    def _shop_qoh(self, iid: int, shop: int) -> int:
+        return mix(self._base(K_ITEMSHOP, iid) + 40 + shop) % 40 - 3
+
+    def itemshop(self, isid: int) -> dict[str, Any]:
+        """Return a generated ItemShop (shopID "0" is the all-shops summary)."""
+        iid, k = divmod(isid - 1, self.shops + 1)
+        iid += 1
+        if k == 0:
+            qoh = sum(self._shop_qoh(iid, s) for s in range(1, self.shops + 1))
+        else:
+            qoh = self._shop_qoh(iid, k)
+        r = mix(self._base(K_ITEMSHOP, isid) + 50)
+        return {
+            "itemShopID": str(isid),
+            "qoh": str(qoh),
+            "sellable": str(max(qoh, 0)),
+            "backorder": "0",
+            "componentQoh": "0",
+            "componentBackorder": "0",
+            "reorderPoint": "0" if k == 0 else str(r % 5),
+            "reorderLevel": "0" if k == 0 else str(5 + r % 10),
+            "timeStamp": fmt_ts(self.timestamp(K_ITEMSHOP, isid)),
+            "itemID": str(iid),
+            "shopID": str(k),
+        }
+
+    # -- images ----------------------------------------------------------------------------
+    def image_ids(self, iid: int) -> range:
+        """Return the ids of the generated images of a generated item."""
+        if iid > self.n_items or not self.n_items:
+            return range(0)
+        return range(iid, self.n_images + 1, self.n_items)
+
+    def image(self, mid: int) -> dict[str, Any]:
+        """Return a generated image."""
+        b = self._base(K_IMAGE, mid)
+        ts = self.timestamp(K_IMAGE, mid)
+        iid = (mid - 1) % self.n_items + 1 if self.n_items else 0
+        ordering = (mid - 1) // self.n_items if self.n_items else 0
+        public = f"{mix(b + 60):016x}"[:20]
+        ext = ("jpg", "jpg", "png", "webp")[mix(b + 61) % 4]
+        return {
+            "imageID": str(mid),
+            "description": f"Item {iid} photo {ordering + 1}",
+            "filename": f"item-{iid}-{ordering + 1}.{ext}",
+            "ordering": str(ordering),
+            "publicID": f"ls/{self.account_tag}/{public}",
+            "baseImageURL": IMAGE_BASE_URL,
+            "size": str(20_000 + mix(b + 62) % 900_000),
+            "createTime": fmt_ts(self._create_time(b, ts)),
+            "timeStamp": fmt_ts(ts),
+            "itemID": str(iid),
+            "itemMatrixID": "0",
+        }
+
+    # -- sales -----------------------------------------------------------------------------
+    def sale_complete_time(self, sid: int) -> int:
+        """Return the generated ``completeTime`` (0 when the sale is open)."""
+        b = self._base(K_SALE, sid)
+        r = mix(b + 70)
+        if r % 100 >= 85:
+            return 0
+        return self.timestamp(K_SALE, sid) - (r >> 8) % 3600
+
+    def sale(self, sid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
+        """Return a generated sale (lines reference generated items and customers)."""
+        b = self._base(K_SALE, sid)
+        ts = self.timestamp(K_SALE, sid)
+        r = mix(b + 70)
+        completed = r % 100 < 85
+        voided = not completed and r % 100 >= 98
+        complete = ts - (r >> 8) % 3600
+        create = complete - (r >> 20) % 7200
+        cr = mix(b + 71)
+        customer = 1 + cr % self.n_customers if self.n_customers and cr % 10 < 7 else 0
+        shop = 1 + (cr >> 8) % max(1, self.shops)
+        lines = self._sale_lines(sid, b, shop, create, ts, customer)
+        subtotal = sum(line[1] for line in lines)
+        tax = sum(line[2] for line in lines)
+        total = subtotal + tax
+        payments = self._sale_payments(sid, b, total, complete, shop) if completed else []
+        paid = sum(p[0] for p in payments)
+        rec: dict[str, Any] = {
+            "saleID": str(sid),
+            "timeStamp": fmt_ts(ts),
+            "discountPercent": "0",
+            "completed": "true" if completed else "false",
+            "archived": "true" if self.archived(K_SALE, sid) else "false",
+            "voided": "true" if voided else "false",
+            "enablePromotions": "true",
+            "isTaxInclusive": "false",
+            "createTime": fmt_ts(create),
+            "updatetime": fmt_ts(ts),
+            "referenceNumber": f"WEB-{sid:07d}" if cr % 13 == 0 else "",
+            "referenceNumberSource": "webstore" if cr % 13 == 0 else "",
+            "tax1Rate": "0.08",
+            "tax2Rate": "0",
+            "change": "0",
+            "receiptPreference": "printed",
+            "displayableSubtotal": fmt_cents(subtotal),
+            "ticketNumber": f"220000{sid:06d}",
+            "calcDiscount": "0",
+            "calcTotal": fmt_cents(total),
+            "calcSubtotal": fmt_cents(subtotal),
+            "calcTaxable": fmt_cents(subtotal),
+            "calcNonTaxable": "0",
+            "calcAvgCost": "0",
+            "calcFIFOCost": "0",
+            "calcTax1": fmt_cents(tax),
+            "calcTax2": "0",
+            "calcPayments": fmt_cents(paid),
+            "total": fmt_cents(total),
+            "totalDue": fmt_cents(total),
+            "displayableTotal": fmt_cents(total),
+            "balance": fmt_cents(total - paid),
+            "customerID": str(customer),
+            "discountID": "0",
+            "employeeID": str(1 + (cr >> 16) % len(EMPLOYEES)),
+            "quoteID": "0",
+            "registerID": str(shop),
+            "shipToID": "0",
+            "shopID": str(shop),
+            "taxCategoryID": "1",
+            "taxTotal": fmt_cents(tax),
+        }
+        if completed:
+            rec["completeTime"] = fmt_ts(complete)
+        if relations:
+            if "SaleLines" in relations:
+                rec["SaleLines"] = wrap([line[0] for line in lines], "SaleLine")
+            if "SalePayments" in relations:
+                rec["SalePayments"] = wrap([p[1] for p in payments], "SalePayment")
+            if "SaleNotes" in relations:
+                rec["SaleNotes"] = ""
+        return rec
+
+    def _sale_lines(
+        self, sid: int, b: int, shop: int, create: int, ts: int, customer: int
+    ) -> list[tuple[dict[str, Any], int, int]]:
+        if not self.n_items:
+            return []
+        n = 1 + mix(b + 72) % 4
+        lines = []
+        for k in range(n):
+            lr = mix(b + 80 + k)
+            iid = 1 + lr % self.n_items
+            qty = 1 + (lr >> 20) % 3
+            if (lr >> 24) % 20 == 0:
+                qty = -1
+            unit = self.item_price_cents(iid)
+            discount = unit * abs(qty) // 10 if (lr >> 28) % 8 == 0 else 0
+            discount = discount if qty > 0 else 0
+            sub = unit * qty - discount
+            tax = round(sub * TAX1_RATE)
+            line = {
+                "saleLineID": str((sid - 1) * 4 + k + 1),
+                "createTime": fmt_ts(create),
+                "timeStamp": fmt_ts(ts),
+                "unitQuantity": str(qty),
+                "unitPrice": fmt_cents(unit),
+                "normalUnitPrice": fmt_cents(unit),
+                "discountAmount": fmt_cents(discount),
+                "discountPercent": "0",
+                "avgCost": "0",
+                "fifoCost": "0",
+                "tax": "true",
+                "tax1Rate": "0.08",
+                "tax2Rate": "0",
+                "isLayaway": "false",
+                "isWorkorder": "false",
+                "isSpecialOrder": "false",
+                "displayableSubtotal": fmt_cents(sub),
+                "displayableUnitPrice": fmt_cents(unit),
+                "calcLineDiscount": fmt_cents(discount),
+                "calcTransactionDiscount": "0",
+                "calcTotal": fmt_cents(sub + tax),
+                "calcSubtotal": fmt_cents(sub),
+                "calcTax1": fmt_cents(tax),
+                "calcTax2": "0",
+                "taxClassID": "1",
+                "customerID": str(customer),
+                "discountID": "0",
+                "employeeID": "1",
+                "itemID": str(iid),
+                "noteID": "0",
+                "parentSaleLineID": "0",
+                "shopID": str(shop),
+                "saleID": str(sid),
+            }
+            lines.append((line, sub, tax))
+        return lines
+
+    def _sale_payments(
+        self, sid: int, b: int, total: int, complete: int, shop: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        pr = mix(b + 90)
+        parts = [total]
+        if pr % 5 == 0 and abs(total) > 200:
+            first = total * (20 + (pr >> 8) % 60) // 100
+            parts = [first, total - first]
+        out = []
+        for k, amount in enumerate(parts):
+            ptype = (1, 4, 4, 4, 2, 7)[(pr >> (12 + 3 * k)) % 6]
+            out.append(
+                (
+                    amount,
+                    {
+                        "salePaymentID": str((sid - 1) * 2 + k + 1),
+                        "amount": fmt_cents(amount),
+                        "tipAmount": "0",
+                        "createTime": fmt_ts(complete),
+                        "archived": "false",
+                        "remoteReference": "",
+                        "paymentID": "",
+                        "saleID": str(sid),
+                        "paymentTypeID": str(ptype),
+                        "ccChargeID": "0",
+                        "refPaymentID": "0",
+                        "registerID": str(shop),
+                        "employeeID": "1",
+                        "creditAccountID": "0",
+                    },
+                )
+            )
+        return out
