@@ -1,0 +1,402 @@
+"""REST stream base class for the Lightspeed Retail (R-Series) V3 API."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+import sys
+import typing as t
+from functools import cached_property
+from urllib.parse import urlsplit, urlunsplit
+
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from lightspeed_client.client import LightspeedClient
+from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError
+from lightspeed_client.wire import RecordReader, decode_json, next_page_url, normalize_timestamp
+from tap_lightspeed import schemas
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Auth, Context, RequestFunc
+
+#: Where the stream JSON schemas live (one ``<stream name>.json`` file per stream).
+SCHEMAS = SchemaDirectory(schemas)
+
+#: Statuses that a too-heavy page produces (section 9 of the API reference): the request is
+#: retried with a smaller ``limit`` before giving up.
+TOO_HEAVY_STATUSES = frozenset({400, 500, 502, 503, 504})
+
+#: How far before the start of a sync an *unsorted* stream caps its bookmark, to allow for a
+#: clock difference between this machine and Lightspeed.
+UNSORTED_BOOKMARK_SAFETY = datetime.timedelta(minutes=5)
+
+_LIMIT_RE = re.compile(r"(?:(?<=&)|^)limit=[^&]*")
+_STATUS_RE = re.compile(r"^HTTP (\d{3})\b")
+
+
+class PageTooHeavyError(Exception):
+    """Lightspeed kept refusing a page even at ``limit=1``."""
+
+
+class NextLinkPaginator(BaseAPIPaginator[str | None]):
+    """Follows ``@attributes.next`` of a V3 list response, exactly as given.
+
+    The token is the full ``next`` URL; pagination ends when it is ``""`` or missing.
+    """
+
+    def __init__(self, payload_of: Callable[[requests.Response], t.Any]) -> None:
+        """Create a paginator.
+
+        Args:
+            payload_of: Returns the decoded JSON body of a response (cached by the stream,
+                so a page is decoded once).
+        """
+        super().__init__(None)
+        self._payload_of = payload_of
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        return next_page_url(self._payload_of(response))
+
+
+def _limit_of(url: str) -> int | None:
+    """Return the ``limit`` query parameter of a URL, if any.
+
+    Args:
+        url: A full URL.
+
+    Returns:
+        The limit, or None when the URL has none (or it is not a number).
+    """
+    match = _LIMIT_RE.search(urlsplit(url).query)
+    if not match:
+        return None
+    value = match.group(0).partition("=")[2]
+    return int(value) if value.isdigit() else None
+
+
+def _with_limit(url: str, limit: int) -> str:
+    """Return the URL with its ``limit`` query parameter set, all else left untouched.
+
+    Args:
+        url: A full URL.
+        limit: The new page size.
+
+    Returns:
+        The same URL with ``limit=<limit>``.
+    """
+    parts = urlsplit(url)
+    query, count = _LIMIT_RE.subn(f"limit={limit}", parts.query)
+    if not count:
+        query = f"{query}&limit={limit}" if query else f"limit={limit}"
+    return urlunsplit(parts._replace(query=query))
+
+
+def _failed_status(exc: Exception) -> int | None:
+    """Return the HTTP status behind a client error, when there is one.
+
+    Args:
+        exc: An error raised by the shared client's session.
+
+    Returns:
+        The HTTP status, or None (for instance after dropped connections).
+    """
+    if isinstance(exc, LightspeedAPIError):
+        return exc.status
+    if isinstance(exc, RetriesExhaustedError):
+        status = getattr(exc, "status", None)
+        if isinstance(status, int):
+            return status
+        match = _STATUS_RE.match(exc.last_failure)
+        return int(match.group(1)) if match else None
+    return None
+
+
+class LightspeedStream(RESTStream[str | None]):
+    """A V3 list endpoint ``/API/V3/Account/{accountID}/{entity}.json``.
+
+    Subclasses set :attr:`entity` (the wire resource key), ``path`` (``/<entity>.json``),
+    :attr:`sort_field` (``timeStamp`` where the endpoint can sort by it) and
+    :attr:`load_relations`; the JSON schema file is ``schemas/<name>.json``.
+    """
+
+    #: Wire resource key and endpoint name, e.g. ``"Customer"``.
+    entity: t.ClassVar[str]
+
+    #: ``sort`` parameter sent on the first page, or None for the endpoint's default order.
+    sort_field: t.ClassVar[str | None] = "timeStamp"
+
+    #: Relations to load (``load_relations`` JSON list); empty for none.
+    load_relations: t.ClassVar[tuple[str, ...]] = ()
+
+    #: Ask for archived records too (``archived=true``), for entities that can be archived.
+    include_archived: t.ClassVar[bool] = True
+
+    replication_key = "timeStamp"
+    check_sorted = True
+    #: The shared reader already yields exactly the (effective) schema's keys with the
+    #: schema's types, so the SDK's per-field conformance pass would find nothing to change:
+    #: it is skipped, which is most of the per-record CPU of a default SDK stream.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    schema = StreamSchema(SCHEMAS)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Initialize the stream (same arguments as :class:`~singer_sdk.RESTStream`).
+
+        Args:
+            *args: Positional arguments for the SDK stream.
+            **kwargs: Keyword arguments for the SDK stream.
+        """
+        super().__init__(*args, **kwargs)
+        self._started_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self._logged_unknown: set[str] = set()
+        self._payload_cache: tuple[requests.Response | None, t.Any] = (None, None)
+        self._not_before: str | None = None
+
+    # -- Sorting and state ----------------------------------------------------------------
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        """Whether records arrive in replication-key order (the endpoint sorts by it)."""
+        return self.sort_field is not None and self.sort_field == self.replication_key
+
+    @override
+    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:
+        """Cap for the bookmark of an unsorted stream: the sync's start, minus a margin.
+
+        Records changed while an unsorted sync runs may be passed over with a timestamp lower
+        than the highest one seen, so the bookmark must not move past the time the sync began.
+        The value is in the same normalised UTC form as the records, so bookmarks compare as
+        strings.
+
+        Args:
+            context: Stream partition or context dictionary.
+
+        Returns:
+            The signpost, or None for streams without a replication key.
+        """
+        if not self.replication_key:
+            return None
+        return normalize_timestamp(self._started_at - UNSORTED_BOOKMARK_SAFETY)
+
+    def starting_timestamp(self, context: Context | None) -> str | None:
+        """The ``>=`` bound of this sync: the bookmark, else ``start_date``, normalised.
+
+        Args:
+            context: Stream partition or context dictionary.
+
+        Returns:
+            ``YYYY-MM-DDTHH:MM:SS+00:00`` or None for a full sync.
+        """
+        if not self.replication_key:
+            return None
+        value = self.get_starting_replication_key_value(context)
+        return normalize_timestamp(value) if value else None
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    @cached_property
+    def lightspeed(self) -> LightspeedClient:
+        """The shared client (one per process and credentials: pacing and tokens)."""
+        return LightspeedClient.for_config(dict(self.config))
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return self.lightspeed.account_url
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        return self.lightspeed.session
+
+    @property
+    @override
+    def authenticator(self) -> Auth:
+        return self.lightspeed.authenticator
+
+    @property
+    @override
+    def timeout(self) -> float:  # type: ignore[override]
+        """Seconds to wait for a response: the ``request_timeout`` setting."""
+        return self.lightspeed.settings.request_timeout
+
+    @override
+    def backoff_max_tries(self) -> int:
+        """One try: the shared client already paces and retries every request."""
+        return 1
+
+    @property
+    def page_size(self) -> int:
+        """Records per page (``page_size`` setting, 1..100)."""
+        return int(self.config.get("page_size") or 100)
+
+    @override
+    def get_new_paginator(self) -> NextLinkPaginator:
+        return NextLinkPaginator(self._payload)
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        """Query parameters of the first page (later pages follow ``next`` verbatim).
+
+        Args:
+            context: Stream partition or context dictionary.
+            next_page_token: Unused (always None on the first page).
+
+        Returns:
+            The parameters, in order: limit, archived, sort, load_relations, timeStamp.
+        """
+        params: dict[str, t.Any] = {"limit": self.page_size}
+        if self.include_archived:
+            params["archived"] = "true"
+        if self.sort_field:
+            params["sort"] = self.sort_field
+        if self.load_relations:
+            params["load_relations"] = json.dumps(list(self.load_relations), separators=(",", ":"))
+        if start := self.starting_timestamp(context):
+            params[self.replication_key] = f">=,{start}"
+        return params
+
+    @override
+    def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
+        if page.next_page_token:
+            return HTTPRequest(
+                url=page.next_page_token,
+                method=self.http_method,
+                headers=self.http_headers,
+            )
+        return HTTPRequest(
+            url=self.get_url(page.stream_context),
+            method=self.http_method,
+            headers=self.http_headers,
+            params=self.get_url_params(page.stream_context, None),
+        )
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Retry a page that Lightspeed finds too heavy with a smaller ``limit``.
+
+        Heavy ``load_relations`` on big pages can fail with 400, or with 500/504 that the
+        shared client's retries could not get past. The same request is sent again with
+        ``limit`` halved, down to 1, before giving up.
+
+        Args:
+            func: The SDK's request function.
+
+        Returns:
+            The decorated function.
+        """
+        decorated = super().request_decorator(func)
+
+        @functools.wraps(func)
+        def with_smaller_pages(
+            prepared_request: requests.PreparedRequest,
+            context: Context | None,
+        ) -> requests.Response:
+            request = prepared_request
+            while True:
+                try:
+                    return decorated(request, context)
+                except (LightspeedAPIError, RetriesExhaustedError) as exc:
+                    status = _failed_status(exc)
+                    if status not in TOO_HEAVY_STATUSES:
+                        raise
+                    url = request.url or ""
+                    limit = _limit_of(url) or 100
+                    if limit <= 1:
+                        msg = (
+                            f"Stream '{self.name}': Lightspeed refused {self.path} even with "
+                            f"limit=1 (HTTP {status}): {exc}"
+                        )
+                        raise PageTooHeavyError(msg) from exc
+                    smaller = max(1, limit // 2)
+                    self.logger.warning(
+                        "Stream '%s': %s failed with HTTP %s at limit=%d; "
+                        "retrying the same page with limit=%d",
+                        self.name,
+                        self.path,
+                        status,
+                        limit,
+                        smaller,
+                    )
+                    request = request.copy()
+                    request.url = _with_limit(url, smaller)
+
+        return with_smaller_pages
+
+    # -- Records --------------------------------------------------------------------------
+
+    @cached_property
+    def reader(self) -> RecordReader:
+        """The shared wire reader for this stream's entity and effective schema.
+
+        The effective schema is the input catalog's, when one was given, so records hold
+        exactly the keys and types announced in the SCHEMA message.
+        """
+        return RecordReader(self.effective_schema, self.entity)
+
+    def _payload(self, response: requests.Response) -> t.Any:
+        """Decode a response body once (the paginator and the parser share it).
+
+        Args:
+            response: A page.
+
+        Returns:
+            The decoded JSON body.
+        """
+        cached_response, payload = self._payload_cache
+        if cached_response is not response:
+            payload = decode_json(response.content)
+            self._payload_cache = (response, payload)
+        return payload
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        records = self.reader.read_page(self._payload(response))
+        unknown = self.reader.unknown_fields
+        if len(unknown) > len(self._logged_unknown):
+            new = sorted(unknown - self._logged_unknown)
+            self._logged_unknown |= unknown
+            self.logger.warning(
+                "Stream '%s': fields not in the schema are left out of records: %s",
+                self.name,
+                ", ".join(new),
+            )
+        return records
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        self._not_before = self.starting_timestamp(context)
+        return super().get_records(context)
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Drop a record older than the bookmark (should the API ignore the filter).
+
+        Args:
+            row: A record from the reader.
+            context: Stream partition or context dictionary.
+
+        Returns:
+            The record, or None to skip it.
+        """
+        not_before = self._not_before
+        if not_before is not None:
+            value = row.get(self.replication_key)
+            if value is not None and value < not_before:
+                return None
+        return row

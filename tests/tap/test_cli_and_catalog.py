@@ -1,0 +1,124 @@
+"""The command line (about, discover, sync with ``--config ENV``) and the stored catalog."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tap_lightspeed.tap import TapLightspeed
+from tests.tap.conftest import fast_retries
+
+ROOT = Path(__file__).parents[2]
+CATALOG = ROOT / "catalog" / "catalog.json"
+SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
+MAIN_STREAMS = {"customers", "items", "images", "sales"}
+REGENERATE = "tap-lightspeed --discover > catalog/catalog.json"
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "tap-lightspeed"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("tap-lightspeed")
+    return [found] if found else [sys.executable, "-m", "tap_lightspeed.tap"]
+
+
+def _selected(catalog: dict) -> set[str]:
+    return {
+        entry["tap_stream_id"]
+        for entry in catalog["streams"]
+        for md in entry["metadata"]
+        if md["breadcrumb"] == [] and md["metadata"].get("selected")
+    }
+
+
+def test_catalog_file_is_up_to_date():
+    fresh = json.loads(
+        TapLightspeed(
+            config={"client_id": "x", "client_secret": "x"}, parse_env_config=False
+        ).catalog_json_text
+    )
+    stored = json.loads(CATALOG.read_text())
+    assert stored == fresh, f"catalog/catalog.json is out of date; regenerate it: {REGENERATE}"
+
+
+def test_catalog_selects_the_four_main_streams_with_the_schema_files():
+    catalog = json.loads(CATALOG.read_text())
+    assert _selected(catalog) == MAIN_STREAMS
+    for entry in catalog["streams"]:
+        schema = json.loads((SCHEMAS / f"{entry['tap_stream_id']}.json").read_text())
+        assert entry["schema"] == schema, entry["tap_stream_id"]
+        assert entry["replication_method"] == "INCREMENTAL"
+        assert entry["replication_key"] == "timeStamp"
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
+def test_schema_files_are_complete_singer_schemas(path):
+    schema = json.loads(path.read_text())
+    key = next(k for k in schema["properties"] if k.endswith("ID"))
+    assert schema["properties"][key]["type"] == ["integer"]  # the primary key, first
+
+    def walk(node: dict, where: str) -> None:
+        types = node.get("type")
+        assert types, where
+        if where != key:
+            assert "null" in types, f"{path.name}: {where} is not nullable"
+        if "object" in types:
+            for name, sub in node["properties"].items():
+                walk(sub, f"{where}.{name}" if where else name)
+        if "array" in types:
+            assert "object" in node["items"]["type"], where
+            for name, sub in node["items"]["properties"].items():
+                walk(sub, f"{where}[].{name}")
+
+    for name, sub in schema["properties"].items():
+        walk(sub, name)
+    assert schema["properties"]["timeStamp"] == {
+        "type": ["string", "null"],
+        "format": "date-time",
+    }
+
+
+def test_cli_about_markdown():
+    out = subprocess.run(
+        [*_command(), "--about", "--format=markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert out.startswith("# `tap-lightspeed`")
+    for setting in ("client_id", "refresh_token", "start_date", "page_size", "token_store"):
+        assert f"| {setting} |" in out
+
+
+def test_cli_discover_prints_the_stored_catalog(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"client_id": "x", "client_secret": "y"}))
+    out = subprocess.run(
+        [*_command(), "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert json.loads(out) == json.loads(CATALOG.read_text())
+
+
+def test_cli_sync_with_config_env(api, config, monkeypatch):
+    for key, value in config.items():
+        monkeypatch.setenv(f"TAP_LIGHTSPEED_{key.upper()}", str(value))
+    fast_retries(config)
+    result = CliRunner().invoke(TapLightspeed.cli, ["--config", "ENV"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert {m["stream"] for m in records} == MAIN_STREAMS
+    assert len(records) == 7 + 5 + 4 + 6
+    assert messages[-1]["type"] == "STATE"

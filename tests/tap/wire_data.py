@@ -1,0 +1,331 @@
+"""Records in wire form: every scalar a string, collections double-wrapped, one item as an
+object, an empty collection as ``""``, unset fields omitted (section 6 of the API reference).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+BASE = dt.datetime(2024, 3, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def ts(seconds: int) -> str:
+    """A wire timestamp ``seconds`` after BASE."""
+    return (BASE + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def wrap(items: list[dict], name: str) -> Any:
+    """Double-wrap a collection as Lightspeed does."""
+    if not items:
+        return ""
+    return {name: items[0] if len(items) == 1 else items}
+
+
+def customer(
+    i: int,
+    second: int,
+    *,
+    emails: int = 1,
+    phones: int = 0,
+    addresses: int = 1,
+    archived: bool = False,
+    dob: bool = True,
+    **extra: Any,
+) -> dict:
+    stamp = ts(second)
+    record = {
+        "customerID": str(i),
+        "firstName": f"First{i}",
+        "lastName": f"Last{i}",
+        "title": "",
+        "company": "Kit Kraft" if i % 2 else "",
+        "companyRegistrationNumber": "",
+        "vatNumber": "",
+        "measurementID": "0",
+        "archived": "true" if archived else "false",
+        "createTime": ts(0),
+        "timeStamp": stamp,
+        "contactID": str(i),
+        "creditAccountID": "0",
+        "customerTypeID": "1",
+        "discountID": "0",
+        "taxCategoryID": "0",
+        "Contact": {
+            "custom": "",
+            "noEmail": "false",
+            "noPhone": "true" if not phones else "false",
+            "noMail": "false",
+            "Addresses": wrap(
+                [
+                    {
+                        "address1": f"{n} Main St",
+                        "address2": "",
+                        "city": "Montréal",
+                        "state": "Quebec",
+                        "stateCode": "QC",
+                        "zip": "H2X 1Y4",
+                        "country": "Canada",
+                        "countryCode": "CA",
+                    }
+                    for n in range(addresses)
+                ],
+                "ContactAddress",
+            ),
+            "Phones": wrap(
+                [{"number": f"514-555-{i:02d}{n:02d}", "useType": "Mobile"} for n in range(phones)],
+                "ContactPhone",
+            ),
+            "Emails": wrap(
+                [
+                    {
+                        "address": f"c{i}.{n}@example.com",
+                        "useType": "Primary" if not n else "Secondary",
+                    }
+                    for n in range(emails)
+                ],
+                "ContactEmail",
+            ),
+            "Websites": "",
+            "timeStamp": stamp,
+        },
+    }
+    if dob:
+        record["dob"] = "1990-04-29T04:00:00+00:00"
+    record.update(extra)
+    return record
+
+
+def item(i: int, second: int, *, shops: int = 2, archived: bool = False, **extra: Any) -> dict:
+    stamp = ts(second)
+    record = {
+        "itemID": str(i),
+        "systemSku": str(210000000000 + i),
+        "defaultCost": "4.5",
+        "avgCost": "4.25",
+        "discountable": "true",
+        "tax": "true",
+        "archived": "true" if archived else "false",
+        "itemType": "default",
+        "serialized": "false",
+        "description": f"Item {i}",
+        "modelYear": "0",
+        "upc": "",
+        "ean": "",
+        "customSku": f"SKU-{i}",
+        "manufacturerSku": "",
+        "createTime": ts(0),
+        "timeStamp": stamp,
+        "publishToEcom": "false",
+        "categoryID": "3",
+        "taxClassID": "1",
+        "departmentID": "0",
+        "itemMatrixID": "0",
+        "manufacturerID": "0",
+        "seasonID": "0",
+        "defaultVendorID": "0",
+        "Prices": wrap(
+            [
+                {"amount": "13.95", "useTypeID": "1", "useType": "Default"},
+                {"amount": "15", "useTypeID": "2", "useType": "MSRP"},
+            ],
+            "ItemPrice",
+        ),
+        "ItemShops": wrap(
+            [
+                {
+                    "itemShopID": str(i * 10 + n),
+                    "qoh": str(5 - n * 8),
+                    "sellable": str(max(5 - n * 8, 0)),
+                    "backorder": "0",
+                    "componentQoh": "0",
+                    "componentBackorder": "0",
+                    "reorderPoint": "2",
+                    "reorderLevel": "10",
+                    "timeStamp": stamp,
+                    "itemID": str(i),
+                    "shopID": str(n),
+                }
+                for n in range(shops)
+            ],
+            "ItemShop",
+        ),
+    }
+    record.update(extra)
+    return record
+
+
+def item_shop(i: int, second: int, *, qoh: int = 3, **extra: Any) -> dict:
+    record = {
+        "itemShopID": str(i),
+        "qoh": str(qoh),
+        "sellable": str(max(qoh, 0)),
+        "backorder": "0",
+        "componentQoh": "0",
+        "componentBackorder": "0",
+        "reorderPoint": "1",
+        "reorderLevel": "4",
+        "timeStamp": ts(second),
+        "itemID": str(i // 10),
+        "shopID": str(i % 10),
+    }
+    record.update(extra)
+    return record
+
+
+def image(i: int, second: int, *, filename: str | None = None, **extra: Any) -> dict:
+    record = {
+        "imageID": str(i),
+        "description": "",
+        "filename": filename if filename is not None else f"photo-{i}.JPG",
+        "ordering": str(i % 3),
+        "publicID": f"abc{i}xyz",
+        "baseImageURL": "https://res.cloudinary.com/lightspeed-retail/image/upload/",
+        "size": str(1000 + i),
+        "createTime": ts(0),
+        "timeStamp": ts(second),
+        "itemID": str(i),
+        "itemMatrixID": "0",
+    }
+    record.update(extra)
+    return record
+
+
+def sale(
+    i: int,
+    second: int,
+    *,
+    lines: int = 2,
+    payments: int = 1,
+    completed: bool = True,
+    archived: bool = False,
+    **extra: Any,
+) -> dict:
+    stamp = ts(second)
+    record = {
+        "saleID": str(i),
+        "timeStamp": stamp,
+        "discountPercent": "0",
+        "completed": "true" if completed else "false",
+        "archived": "true" if archived else "false",
+        "voided": "false",
+        "enablePromotions": "true",
+        "isTaxInclusive": "false",
+        "createTime": ts(0),
+        "updatetime": stamp,
+        "referenceNumber": f"WEB-{i}",
+        "referenceNumberSource": "webshop",
+        "tax1Rate": "0.05",
+        "tax2Rate": "0.09975",
+        "change": "0",
+        "receiptPreference": "printed",
+        "displayableSubtotal": "27.9",
+        "displayableTotal": "32.08",
+        "ticketNumber": f"22000000{i:04d}",
+        "calcDiscount": "0",
+        "calcTaxable": "27.9",
+        "calcNonTaxable": "0",
+        "calcAvgCost": "0",
+        "calcFIFOCost": "0",
+        "discountID": "0",
+        "shipToID": "0",
+        "calcTotal": "32.08",
+        "calcSubtotal": "27.9",
+        "calcTax1": "1.4",
+        "calcTax2": "2.78",
+        "calcPayments": "32.08" if completed else "0",
+        "total": "32.08",
+        "totalDue": "32.08",
+        "balance": "0",
+        "taxTotal": "4.18",
+        "customerID": str(i % 3),
+        "employeeID": "1",
+        "registerID": "1",
+        "shopID": "1",
+        "taxCategoryID": "1",
+        "quoteID": "0",
+        "SaleLines": wrap(
+            [
+                {
+                    "saleLineID": str(i * 100 + n),
+                    "itemID": str(n + 1),
+                    "unitQuantity": "-1" if n == 2 else "1",
+                    "unitPrice": "13.95",
+                    "normalUnitPrice": "13.95",
+                    "discountAmount": "0",
+                    "tax": "true",
+                    "calcTotal": "16.04",
+                    "calcSubtotal": "13.95",
+                    "createTime": ts(0),
+                    "timeStamp": stamp,
+                    "saleID": str(i),
+                    "shopID": "1",
+                }
+                for n in range(lines)
+            ],
+            "SaleLine",
+        ),
+        "SalePayments": wrap(
+            [
+                {
+                    "salePaymentID": str(i * 10 + n),
+                    "amount": "32.08",
+                    "createTime": ts(0),
+                    "paymentTypeID": "1",
+                    "registerID": "1",
+                    "employeeID": "1",
+                    "archived": "false",
+                }
+                for n in range(payments)
+            ],
+            "SalePayment",
+        ),
+    }
+    if completed:
+        record["completeTime"] = stamp
+    record.update(extra)
+    return record
+
+
+def standard_dataset() -> dict[str, list[dict]]:
+    """A few records per stream covering the wire quirks; pairs share a timeStamp second."""
+    return {
+        "Customer": [
+            customer(1, 0, emails=2, phones=1),
+            customer(2, 0, emails=1, phones=0, dob=False),
+            customer(3, 10, emails=0, phones=2, addresses=0, archived=True),
+            customer(4, 10, emails=1, phones=1),
+            customer(5, 20, emails=3, phones=0),
+            customer(6, 20, emails=1, phones=1, addresses=2),
+            customer(7, 30, emails=1, phones=1, newField="surprise"),
+        ],
+        "Item": [
+            item(1, 0, shops=2),
+            item(2, 5, shops=1),
+            item(3, 5, shops=0, archived=True),
+            item(4, 15, shops=3),
+            item(5, 25, shops=2),
+        ],
+        "Image": [
+            image(4, 40),
+            image(1, 10),
+            image(3, 10, filename="no-extension"),
+            image(2, 30),
+        ],
+        "Sale": [
+            sale(1, 0, lines=1, payments=1),
+            sale(2, 0, lines=0, payments=0, completed=False),
+            sale(3, 12, lines=3, payments=2),
+            sale(4, 12, lines=2, payments=1, archived=True),
+            sale(5, 24, lines=1, payments=0, completed=False),
+            sale(6, 36, lines=2, payments=1),
+        ],
+        "ItemShop": [
+            item_shop(10, 0),
+            item_shop(11, 0, qoh=-2),
+            item_shop(20, 8),
+            item_shop(21, 16),
+            item_shop(30, 16),
+            item_shop(31, 24),
+        ],
+    }
