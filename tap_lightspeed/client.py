@@ -44,7 +44,6 @@ TOO_HEAVY_STATUSES = frozenset({400, 500, 502, 503, 504})
 UNSORTED_BOOKMARK_SAFETY = datetime.timedelta(minutes=5)
 
 _LIMIT_RE = re.compile(r"(?:(?<=&)|^)limit=[^&]*")
-_STATUS_RE = re.compile(r"^HTTP (\d{3})\b")
 
 
 class PageTooHeavyError(Exception):
@@ -103,26 +102,6 @@ def _with_limit(url: str, limit: int) -> str:
     if not count:
         query = f"{query}&limit={limit}" if query else f"limit={limit}"
     return urlunsplit(parts._replace(query=query))
-
-
-def _failed_status(exc: Exception) -> int | None:
-    """Return the HTTP status behind a client error, when there is one.
-
-    Args:
-        exc: An error raised by the shared client's session.
-
-    Returns:
-        The HTTP status, or None (for instance after dropped connections).
-    """
-    if isinstance(exc, LightspeedAPIError):
-        return exc.status
-    if isinstance(exc, RetriesExhaustedError):
-        status = getattr(exc, "status", None)
-        if isinstance(status, int):
-            return status
-        match = _STATUS_RE.match(exc.last_failure)
-        return int(match.group(1)) if match else None
-    return None
 
 
 class LightspeedStream(RESTStream[str | None]):
@@ -312,7 +291,7 @@ class LightspeedStream(RESTStream[str | None]):
                 try:
                     return decorated(request, context)
                 except (LightspeedAPIError, RetriesExhaustedError) as exc:
-                    status = _failed_status(exc)
+                    status = exc.status
                     if status not in TOO_HEAVY_STATUSES:
                         raise
                     url = request.url or ""
