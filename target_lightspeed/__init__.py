@@ -1,0 +1,1 @@
+"""target-lightspeed: reverse ETL into Lightspeed Retail (R-Series)."""

@@ -1,0 +1,176 @@
+"""The target's requests: batched lookups, creates and updates, all through the shared client.
+
+Every request goes through :class:`~lightspeed_client.client.LightspeedClient`'s session:
+paced by the leaky bucket (writes with their expected cost, from
+:func:`lightspeed_client.writes.write_cost`), authenticated, retried on 429/5xx/dropped
+connections. A create that may have been stored raises
+:class:`~lightspeed_client.errors.UncertainWriteError`, which the sink answers with a lookup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from lightspeed_client.wire import as_list, decode_json, next_page_url
+from lightspeed_client.writes import encode, write_cost
+from target_lightspeed.mapping import KEY_FIELDS, WIRE_ENTITY
+
+if TYPE_CHECKING:
+    from lightspeed_client.client import LightspeedClient
+
+#: Values per ``IN`` filter (the API's limit).
+MAX_IN_VALUES = 100
+#: Relations loaded with lookups, per entity (customers are found by their Contact's email).
+LOOKUP_RELATIONS = {"customers": ("Contact",), "items": (), "sales": ()}
+
+
+class LightspeedWriter:
+    """Reads and writes one target account."""
+
+    def __init__(self, client: LightspeedClient, reference_number_source: str) -> None:
+        """Create the writer.
+
+        Args:
+            client: The shared client of the target's credentials.
+            reference_number_source: Sales are looked up with this ``referenceNumberSource``.
+        """
+        self.client = client
+        self.reference_number_source = reference_number_source
+
+    def _url(self, entity: str, record_id: str | None = None) -> str:
+        wire = WIRE_ENTITY[entity]
+        if record_id is None:
+            return f"{self.client.account_url}/{wire}.json"
+        return f"{self.client.account_url}/{wire}/{record_id}.json"
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        expected_cost: float | None = None,
+    ) -> Any:
+        session = self.client.session
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        request = requests.Request(
+            method,
+            url,
+            params=dict(params or {}),
+            data=encode(body) if body is not None else None,
+            headers=headers,
+        )
+        prepared = session.prepare_request(request)
+        response = session.send(prepared, expected_cost=expected_cost)
+        return decode_json(response.content) if response.content else {}
+
+    def _pages(self, entity: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        wire = WIRE_ENTITY[entity]
+        payload = self._send("GET", self._url(entity), params=params)
+        while True:
+            yield from (r for r in as_list(payload.get(wire)) if isinstance(r, dict))
+            url = next_page_url(payload)
+            if not url:
+                return
+            payload = self._send("GET", url)
+
+    def _base_params(self, entity: str, relations: tuple[str, ...]) -> dict[str, str]:
+        params = {"archived": "true", "limit": "100"}
+        if relations:
+            params["load_relations"] = json.dumps(list(relations), separators=(",", ":"))
+        if entity == "sales":
+            params["referenceNumberSource"] = f"=,{self.reference_number_source}"
+        return params
+
+    def lookup(self, entity: str, field: str, values: list[str]) -> list[dict[str, Any]]:
+        """Find the records whose ``field`` is one of ``values`` (``IN``, 100 per request).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            field: A match key field (``email``, ``customSku``, ``referenceNumber``...).
+            values: The values wanted.
+
+        Returns:
+            The stored records, in wire form (customers with their Contact).
+        """
+        param, needs = KEY_FIELDS[entity][field]
+        relations = tuple(dict.fromkeys((*LOOKUP_RELATIONS[entity], *needs)))
+        unique = list(dict.fromkeys(v for v in values if v))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(unique), MAX_IN_VALUES):
+            chunk = unique[start : start + MAX_IN_VALUES]
+            params = self._base_params(entity, relations)
+            params[param] = "IN," + json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+            found.extend(self._pages(entity, params))
+        return found
+
+    def created_since(self, entity: str, since: float) -> list[dict[str, Any]]:
+        """Return the records created at or after a time (to find a create in doubt).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            since: Epoch seconds.
+
+        Returns:
+            The stored records, in wire form.
+        """
+        moment = datetime.fromtimestamp(since, tz=timezone.utc).replace(microsecond=0)
+        params = self._base_params(entity, LOOKUP_RELATIONS[entity])
+        params["createTime"] = ">=," + moment.isoformat().replace("+00:00", "-00:00")
+        return list(self._pages(entity, params))
+
+    def create(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a new record.
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            body: The write body (wrapped form).
+
+        Returns:
+            The stored record.
+        """
+        wire = WIRE_ENTITY[entity]
+        cost = write_cost(wire, "POST", body)
+        payload = self._send("POST", self._url(entity), body=body, expected_cost=cost)
+        return _single(payload, wire)
+
+    def update(self, entity: str, record_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT changes to a record (partial: omitted fields keep their value).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            record_id: Its id in the target account.
+            body: The write body (wrapped form).
+
+        Returns:
+            The stored record.
+        """
+        wire = WIRE_ENTITY[entity]
+        cost = write_cost(wire, "PUT", body)
+        payload = self._send("PUT", self._url(entity, record_id), body=body, expected_cost=cost)
+        return _single(payload, wire)
+
+
+def _single(payload: Any, wire: str) -> dict[str, Any]:
+    records = as_list(payload.get(wire)) if isinstance(payload, dict) else []
+    return records[0] if records and isinstance(records[0], dict) else {}
+
+
+def record_id(entity: str, stored: Mapping[str, Any]) -> str:
+    """Return the id of a stored record.
+
+    Args:
+        entity: ``customers``, ``items`` or ``sales``.
+        stored: The record in wire form.
+
+    Returns:
+        Its id as text (``""`` when missing).
+    """
+    wire = WIRE_ENTITY[entity]
+    return str(stored.get(f"{wire[0].lower()}{wire[1:]}ID") or "")

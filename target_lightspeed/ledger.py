@@ -1,0 +1,275 @@
+"""The ledger: what this target has written, on disk (SQLite, WAL).
+
+Per target account, entity and match key it remembers the Lightspeed id and a hash of the
+body last written, so that a record whose payload did not change costs no request at all.
+It also remembers the record's source id (``source_key``), so that a sale's ``customerID``
+and line ``itemID`` of the source account map to ids of the target account.
+
+Crash safety: before a create, the row is marked ``pending`` and committed; after the
+response, the id and hash are committed. A SIGKILL therefore loses at most the write in
+flight, which the next run finds with its match-key lookup (or, for records without a match
+key, with a look at the records created since the pending mark).
+
+The ledger holds no secret: ids, hashes, match keys and timestamps only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS records (
+    account_id TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    match_key TEXT NOT NULL,
+    lightspeed_id TEXT,
+    payload_hash TEXT,
+    source_key TEXT,
+    state TEXT NOT NULL,
+    attempted_at REAL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (account_id, entity, match_key)
+);
+CREATE INDEX IF NOT EXISTS records_by_source ON records (account_id, entity, source_key);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+WRITTEN = "written"
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the ledger."""
+
+    match_key: str
+    lightspeed_id: str | None
+    payload_hash: str | None
+    source_key: str | None
+    state: str
+    attempted_at: float | None
+
+    @property
+    def written(self) -> bool:
+        """Whether the record is known to exist in Lightspeed with this id."""
+        return self.state == WRITTEN and bool(self.lightspeed_id)
+
+
+class Ledger:
+    """The ledger of one target account (thread-safe; one connection per process)."""
+
+    def __init__(self, path: Path | str, account_id: str, *, read_only: bool = False) -> None:
+        """Open (or create) the ledger.
+
+        Args:
+            path: The SQLite file.
+            account_id: The target account; rows of other accounts are never used.
+            read_only: Never write (dry run): changes are kept in memory only.
+        """
+        self.path = Path(path).expanduser()
+        self.account_id = account_id
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._overlay: dict[tuple[str, str], LedgerEntry] = {}
+        if read_only and not self.path.exists():
+            self._db: sqlite3.Connection | None = None
+            return
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        uri = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        if not read_only:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_DDL)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            self.path.chmod(0o600)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get_many(self, entity: str, match_keys: list[str]) -> dict[str, LedgerEntry]:
+        """Read the rows of several match keys.
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            match_keys: Ledger keys.
+
+        Returns:
+            Match key -> entry, for the keys that have a row.
+        """
+        found: dict[str, LedgerEntry] = {}
+        unique = list(dict.fromkeys(match_keys))
+        with self._lock:
+            if self._db is not None:
+                for start in range(0, len(unique), 500):
+                    chunk = unique[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        "SELECT match_key, lightspeed_id, payload_hash, source_key, state, "
+                        "attempted_at FROM records WHERE account_id = ? AND entity = ? "
+                        f"AND match_key IN ({marks})",
+                        (self.account_id, entity, *chunk),
+                    ).fetchall()
+                    for row in rows:
+                        found[row[0]] = LedgerEntry(*row)
+            for key in unique:
+                overlay = self._overlay.get((entity, key))
+                if overlay is not None:
+                    found[key] = overlay
+        return found
+
+    def ids_by_source(self, entity: str, source_keys: list[str]) -> dict[str, str]:
+        """Map source keys (``<stream>:<source id>``) to Lightspeed ids of written records.
+
+        Args:
+            entity: ``customers`` or ``items``.
+            source_keys: The source keys wanted.
+
+        Returns:
+            Source key -> Lightspeed id, for the keys known.
+        """
+        out: dict[str, str] = {}
+        unique = list(dict.fromkeys(source_keys))
+        with self._lock:
+            if self._db is not None:
+                for start in range(0, len(unique), 500):
+                    chunk = unique[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        "SELECT source_key, lightspeed_id FROM records WHERE account_id = ? "
+                        f"AND entity = ? AND state = ? AND source_key IN ({marks}) "
+                        "AND lightspeed_id IS NOT NULL ORDER BY updated_at",
+                        (self.account_id, entity, WRITTEN, *chunk),
+                    ).fetchall()
+                    out.update(dict(rows))
+            wanted = set(unique)
+            for (kind, _), entry in self._overlay.items():
+                if (
+                    kind == entity
+                    and entry.source_key in wanted
+                    and entry.written
+                    and entry.lightspeed_id
+                ):
+                    out[entry.source_key] = entry.lightspeed_id  # type: ignore[index]
+        return out
+
+    def known_ids(self, entity: str) -> set[str]:
+        """Return every Lightspeed id the ledger holds for an entity.
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+
+        Returns:
+            The ids.
+        """
+        with self._lock:
+            ids: set[str] = set()
+            if self._db is not None:
+                rows = self._db.execute(
+                    "SELECT lightspeed_id FROM records WHERE account_id = ? AND entity = ? "
+                    "AND lightspeed_id IS NOT NULL",
+                    (self.account_id, entity),
+                ).fetchall()
+                ids = {row[0] for row in rows}
+            ids |= {
+                e.lightspeed_id for (k, _), e in self._overlay.items() if k == entity and e.written
+            }  # type: ignore[misc]
+            return ids
+
+    # -- writes (each one committed at once) -------------------------------------------------
+
+    def _put(self, entity: str, entry: LedgerEntry) -> None:
+        with self._lock:
+            if self.read_only or self._db is None:
+                self._overlay[(entity, entry.match_key)] = entry
+                return
+            self._db.execute(
+                "INSERT INTO records (account_id, entity, match_key, lightspeed_id, "
+                "payload_hash, source_key, state, attempted_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (account_id, entity, match_key) DO UPDATE SET "
+                "lightspeed_id = excluded.lightspeed_id, payload_hash = excluded.payload_hash, "
+                "source_key = COALESCE(excluded.source_key, records.source_key), "
+                "state = excluded.state, attempted_at = excluded.attempted_at, "
+                "updated_at = excluded.updated_at",
+                (
+                    self.account_id,
+                    entity,
+                    entry.match_key,
+                    entry.lightspeed_id,
+                    entry.payload_hash,
+                    entry.source_key,
+                    entry.state,
+                    entry.attempted_at,
+                    time.time(),
+                ),
+            )
+
+    def mark_pending(self, entity: str, match_key: str, source_key: str | None) -> float:
+        """Record that a create is about to be sent (committed before sending).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            match_key: The ledger key.
+            source_key: ``<stream>:<source id>`` or None.
+
+        Returns:
+            The time of the attempt.
+        """
+        now = time.time()
+        self._put(entity, LedgerEntry(match_key, None, None, source_key, PENDING, now))
+        return now
+
+    def mark_written(
+        self,
+        entity: str,
+        match_key: str,
+        lightspeed_id: str,
+        payload_hash: str | None,
+        source_key: str | None,
+    ) -> None:
+        """Record a record known to exist in Lightspeed (created, updated or found).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            match_key: The ledger key.
+            lightspeed_id: Its id in the target account.
+            payload_hash: Hash of the body it now holds (None: unknown).
+            source_key: ``<stream>:<source id>`` or None.
+        """
+        self._put(
+            entity,
+            LedgerEntry(match_key, lightspeed_id, payload_hash, source_key, WRITTEN, None),
+        )
+
+    def forget(self, entity: str, match_key: str) -> None:
+        """Drop a row (a create that was rejected, or a record gone from Lightspeed).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            match_key: The ledger key.
+        """
+        with self._lock:
+            self._overlay.pop((entity, match_key), None)
+            if self.read_only or self._db is None:
+                return
+            self._db.execute(
+                "DELETE FROM records WHERE account_id = ? AND entity = ? AND match_key = ?",
+                (self.account_id, entity, match_key),
+            )

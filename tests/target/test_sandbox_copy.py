@@ -1,0 +1,222 @@
+"""End to end against the sandbox on loopback: copy account A into account B.
+
+``tap-lightspeed`` (account A) -> ``target-lightspeed`` (account B): the same business
+content, a second run writes nothing, injected faults change nothing, and a target killed
+with SIGKILL mid-run then run again leaves each record in B exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lightspeed_sandbox import Sandbox, SandboxConfig
+from lightspeed_sandbox.wire import unwrap
+from tests.target.conftest import EMPTY, fast, run_tap, run_target, tap_config, target_config
+
+SHARED_IDS = [
+    "categoryID",
+    "taxClassID",
+    "manufacturerID",
+    "customerTypeID",
+    "taxCategoryID",
+    "employeeID",
+    "registerID",
+    "shopID",
+    "paymentTypeID",
+]
+STREAMS = {"customers", "items", "sales"}
+TARGET_BIN = Path(sys.executable).with_name("target-lightspeed")
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    cfg = SandboxConfig(
+        seed=11,
+        customers=60,
+        items=40,
+        sales=40,
+        accounts=2,
+        bucket_enabled=False,
+        burst_limit=10_000,
+        account_volumes={1: dict(EMPTY)},
+    )
+    with Sandbox(cfg) as sandbox:
+        yield sandbox
+
+
+def copy_config(sb: Sandbox, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    return target_config(sb, tmp_path, keep_foreign_keys=SHARED_IDS, **overrides)
+
+
+# -- business content ---------------------------------------------------------------------
+
+
+def _contact(record: dict) -> tuple:
+    contact = record.get("Contact") or {}
+    return tuple(
+        json.dumps(unwrap(contact.get(name, ""), inner), sort_keys=True)
+        for name, inner in (
+            ("Emails", "ContactEmail"),
+            ("Phones", "ContactPhone"),
+            ("Addresses", "ContactAddress"),
+            ("Websites", "ContactWebsite"),
+        )
+    )
+
+
+def customer_content(record: dict) -> tuple:
+    fields = ("firstName", "lastName", "title", "company", "dob", "archived", "customerTypeID")
+    return (*(record.get(f, "") for f in fields), *_contact(record))
+
+
+def item_content(record: dict) -> tuple:
+    fields = (
+        "description",
+        "customSku",
+        "upc",
+        "ean",
+        "manufacturerSku",
+        "defaultCost",
+        "tax",
+        "archived",
+        "itemType",
+        "categoryID",
+        "manufacturerID",
+    )
+    prices = json.dumps(unwrap(record["Prices"], "ItemPrice"), sort_keys=True)
+    return (*(record.get(f, "") for f in fields), prices)
+
+
+def sale_content(record: dict, items: dict[str, dict], customers: dict[str, dict]) -> tuple:
+    lines = tuple(
+        (
+            item_content(items[line["itemID"]]) if line["itemID"] != "0" else None,
+            line["unitQuantity"],
+            line["unitPrice"],
+            line["discountAmount"],
+            line["calcTotal"],
+        )
+        for line in unwrap(record.get("SaleLines", ""), "SaleLine")
+    )
+    payments = tuple(
+        (p["amount"], p["paymentTypeID"], p["archived"])
+        for p in unwrap(record.get("SalePayments", ""), "SalePayment")
+    )
+    customer = record.get("customerID", "0")
+    fields = ("completed", "voided", "archived", "total", "employeeID", "shopID", "registerID")
+    return (
+        *(record.get(f) for f in fields),
+        customer_content(customers[customer]) if customer != "0" else None,
+        lines,
+        payments,
+    )
+
+
+def content(sb: Sandbox, account: int) -> dict[str, Counter]:
+    acct = sb.account_ids[account]
+    customers = {c["customerID"]: c for c in sb.records(acct, "Customer")}
+    items = {i["itemID"]: i for i in sb.records(acct, "Item")}
+    sales = sb.records(acct, "Sale")
+    return {
+        "customers": Counter(customer_content(c) for c in customers.values()),
+        "items": Counter(item_content(i) for i in items.values()),
+        "sales": Counter(sale_content(s, items, customers) for s in sales),
+    }
+
+
+def assert_same_content(sb: Sandbox) -> None:
+    source, copy = content(sb, 0), content(sb, 1)
+    for entity in ("customers", "items", "sales"):
+        assert sum(copy[entity].values()) == sum(source[entity].values()), entity
+        assert copy[entity] == source[entity], entity
+
+
+# -- tests --------------------------------------------------------------------------------
+
+
+def test_copy_an_account_then_a_second_run_writes_nothing(sb, tmp_path):
+    lines = run_tap(tap_config(sb, tmp_path), STREAMS)
+    config = fast(copy_config(sb, tmp_path))
+    first = run_target(config, lines)
+    assert_same_content(sb)
+    for stream, summary in first.summary.items():
+        assert summary["rejected"] == 0, summary
+        assert summary["created"] == summary["read"], stream
+    assert first.states  # state emitted after everything was written
+
+    writes = sb.stats()["writes"]
+    requests = sb.stats()["requests"]
+    second = run_target(config, lines)
+    assert sb.stats()["writes"] == writes
+    assert sb.stats()["requests"] == requests  # the ledger answers everything
+    assert all(s["unchanged"] == s["read"] for s in second.summary.values())
+
+    # A new machine (no ledger): lookups find every record (by match key, or by content
+    # for the customers without email and items without sku), so nothing is written.
+    fresh = fast(copy_config(sb, tmp_path, ledger_path=str(tmp_path / "fresh.sqlite3")))
+    third = run_target(fresh, lines)
+    assert sb.stats()["writes"] == writes
+    assert all(s["unchanged"] == s["read"] for s in third.summary.values())
+
+
+def test_injected_5xx_and_dropped_connections_change_nothing(sb, tmp_path):
+    lines = run_tap(tap_config(sb, tmp_path), STREAMS)
+    sb.set_faults(error_rate=0.05, drop_rate=0.02, seed=4)
+    config = fast(copy_config(sb, tmp_path, max_retries=8))
+    result = run_target(config, lines)
+    sb.clear_faults()
+    stats = sb.stats()
+    assert stats["faults"]["errors"] > 0
+    assert stats["faults"]["dropped"] > 0
+    assert_same_content(sb)
+    assert all(s["rejected"] == 0 for s in result.summary.values())
+
+
+@pytest.mark.parametrize("kill_points", [(25, 70), (3, 100)])
+def test_sigkill_mid_run_then_rerun_leaves_each_record_once(sb, tmp_path, kill_points):
+    lines = run_tap(tap_config(sb, tmp_path), STREAMS)
+    messages = tmp_path / "messages.jsonl"
+    messages.write_text("\n".join(lines) + "\n")
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(copy_config(sb, tmp_path, max_retries=8)))
+    sb.set_faults(slow_rate=1.0, slow_seconds=0.01, seed=2)  # a run long enough to be killed
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(TARGET_BIN), "--config", str(config_file)],
+            stdin=messages.open("rb"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    killed_at = []
+    for target_writes in kill_points:
+        before = sb.stats()["writes"]
+        proc = start()
+        deadline = time.monotonic() + 60
+        while sb.stats()["writes"] - before < target_writes and proc.poll() is None:
+            assert time.monotonic() < deadline, "the target made no progress"
+            time.sleep(0.002)
+        assert proc.poll() is None, "the target finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        killed_at.append(sb.stats()["writes"])
+    sb.clear_faults()
+    proc = start()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    assert out.strip(), "no state emitted"
+    assert killed_at[0] < 140  # killed mid-run
+    assert_same_content(sb)
