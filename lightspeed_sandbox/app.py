@@ -383,12 +383,15 @@ class SandboxApp:
 
     def _bucket_headers(self, level: float, cost: float, burst: int) -> list[tuple[str, str]]:
         lim = self.limiter
-        return [
+        headers = [
             ("X-LS-API-Bucket-Level", f"{fmt_level(level)}/{fmt_level(lim.size)}"),
             ("X-LS-API-Drip-Rate", fmt_level(lim.drip_rate)),
             ("X-LS-API-Request-Cost", fmt_level(cost)),
-            ("X-LS-API-Burst-Level", f"{burst}/{lim.burst_limit}"),
         ]
+        if lim.enabled and lim.burst_limit:
+            # A limiter that is off has no burst limit to announce.
+            headers.append(("X-LS-API-Burst-Level", f"{burst}/{lim.burst_limit}"))
+        return headers
 
     @staticmethod
     def _error(status: int, message: str, headers: list[tuple[str, str]]) -> Response:

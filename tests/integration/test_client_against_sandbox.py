@@ -247,3 +247,11 @@ def test_authorize_explains_a_bad_client_secret(paste_sandbox, tmp_path):
     assert proc.returncode == 1
     assert "Check the client_id and client_secret" in err
     assert "not-the-secret" not in err
+
+
+def test_with_the_bucket_off_the_client_never_waits(sandbox, tmp_path):
+    seed = sandbox.issue_refresh_token(sandbox.account_ids[0])
+    client = LightspeedClient.for_config(connector_config(sandbox, tmp_path / "t.json", seed))
+    for _ in range(60):  # more than any burst limit would allow in a second
+        client.session.get(client.account_url + "/Customer.json?limit=1")
+    assert client.pacer.stats.waits == 0

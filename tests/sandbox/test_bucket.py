@@ -111,6 +111,7 @@ def test_disabled_bucket_never_limits() -> None:
             resp = api.get("Customer.json", {"count": "1"})
             assert resp.status_code == 200
             assert resp.headers["X-LS-API-Bucket-Level"] == "0/2"
+            assert "X-LS-API-Burst-Level" not in resp.headers  # no limit to announce
         sb.configure_bucket(enabled=True, reset=True)
         api.get("Customer.json", {"count": "1"})
         assert api.get("Customer.json").status_code == 429
