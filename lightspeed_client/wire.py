@@ -14,6 +14,7 @@ record costs a single pass over its fields.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -120,6 +121,52 @@ def normalize_timestamp(value: str | datetime | date) -> str:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc).isoformat()
     return moment.astimezone(timezone.utc).isoformat()
+
+
+FILTER_OPERATORS = frozenset({"=", ">", ">=", "<", "<=", "!=", "~", "!~"})
+MAX_IN_VALUES = 100
+
+
+def filter_value(operator: str, value: str | int | datetime) -> str:
+    """Build a query filter value such as ``>=,2024-01-01T00:00:00+00:00``.
+
+    Pass it as a query parameter value (``params={"timeStamp": ...}``): URL encoding turns the
+    operator and comma into ``%3E%3D%2C`` and the ``+`` of the offset into ``%2B``, as
+    Lightspeed requires. Datetimes are normalised to UTC.
+
+    Args:
+        operator: One of ``= > >= < <= != ~ !~``.
+        value: The operand.
+
+    Returns:
+        The filter value.
+
+    Raises:
+        ValueError: For an unknown operator.
+    """
+    if operator not in FILTER_OPERATORS:
+        msg = f"Unknown filter operator {operator!r}"
+        raise ValueError(msg)
+    text = normalize_timestamp(value) if isinstance(value, datetime) else str(value)
+    return f"{operator},{text}"
+
+
+def in_filter(values: list[str] | list[int]) -> str:
+    """Build an ``IN`` filter value: ``IN,["a","b"]`` (at most 100 values).
+
+    Args:
+        values: The values.
+
+    Returns:
+        The filter value.
+
+    Raises:
+        ValueError: For more than 100 values.
+    """
+    if len(values) > MAX_IN_VALUES:
+        msg = f"An IN filter takes at most {MAX_IN_VALUES} values, got {len(values)}"
+        raise ValueError(msg)
+    return "IN," + json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
 
 
 # Converters --------------------------------------------------------------------------------

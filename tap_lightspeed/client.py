@@ -18,7 +18,13 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from lightspeed_client.client import LightspeedClient
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError
-from lightspeed_client.wire import RecordReader, decode_json, next_page_url, normalize_timestamp
+from lightspeed_client.wire import (
+    RecordReader,
+    decode_json,
+    filter_value,
+    next_page_url,
+    normalize_timestamp,
+)
 from tap_lightspeed import schemas
 
 if sys.version_info >= (3, 12):
@@ -247,7 +253,7 @@ class LightspeedStream(RESTStream[str | None]):
         if self.load_relations:
             params["load_relations"] = json.dumps(list(self.load_relations), separators=(",", ":"))
         if start := self.starting_timestamp(context):
-            params[self.replication_key] = f">=,{start}"
+            params[self.replication_key] = filter_value(">=", start)
         return params
 
     @override

@@ -16,15 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from lightspeed_client.wire import as_list, decode_json, next_page_url
+from lightspeed_client.wire import (
+    MAX_IN_VALUES,
+    as_list,
+    decode_json,
+    filter_value,
+    in_filter,
+    next_page_url,
+)
 from lightspeed_client.writes import encode, write_cost
 from target_lightspeed.mapping import KEY_FIELDS, WIRE_ENTITY
 
 if TYPE_CHECKING:
     from lightspeed_client.client import LightspeedClient
 
-#: Values per ``IN`` filter (the API's limit).
-MAX_IN_VALUES = 100
 #: Relations loaded with lookups, per entity (customers are found by their Contact's email).
 LOOKUP_RELATIONS = {"customers": ("Contact",), "items": (), "sales": ()}
 
@@ -85,7 +90,7 @@ class LightspeedWriter:
         if relations:
             params["load_relations"] = json.dumps(list(relations), separators=(",", ":"))
         if entity == "sales":
-            params["referenceNumberSource"] = f"=,{self.reference_number_source}"
+            params["referenceNumberSource"] = filter_value("=", self.reference_number_source)
         return params
 
     def lookup(self, entity: str, field: str, values: list[str]) -> list[dict[str, Any]]:
@@ -106,7 +111,7 @@ class LightspeedWriter:
         for start in range(0, len(unique), MAX_IN_VALUES):
             chunk = unique[start : start + MAX_IN_VALUES]
             params = self._base_params(entity, relations)
-            params[param] = "IN," + json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+            params[param] = in_filter(chunk)
             found.extend(self._pages(entity, params))
         return found
 
@@ -122,7 +127,7 @@ class LightspeedWriter:
         """
         moment = datetime.fromtimestamp(since, tz=timezone.utc).replace(microsecond=0)
         params = self._base_params(entity, LOOKUP_RELATIONS[entity])
-        params["createTime"] = ">=," + moment.isoformat().replace("+00:00", "-00:00")
+        params["createTime"] = filter_value(">=", moment)
         return list(self._pages(entity, params))
 
     def create(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -289,3 +289,20 @@ def test_as_list_and_decode_json():
     assert as_list(None) == []
     assert as_list({"a": 1}) == [{"a": 1}]
     assert decode_json(b'{"Customer": {"customerID": "1"}}') == {"Customer": {"customerID": "1"}}
+
+
+def test_filter_values_are_built_in_one_place():
+    from urllib.parse import urlencode
+
+    from lightspeed_client.wire import filter_value, in_filter
+
+    moment = datetime(2024, 1, 1, 2, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert filter_value(">=", moment) == ">=,2024-01-01T00:00:00+00:00"
+    assert urlencode({"timeStamp": filter_value(">=", moment)}) == (
+        "timeStamp=%3E%3D%2C2024-01-01T00%3A00%3A00%2B00%3A00"
+    )
+    assert in_filter(["a@b.com", "c@d.com"]) == 'IN,["a@b.com","c@d.com"]'
+    with pytest.raises(ValueError, match="at most 100"):
+        in_filter([str(n) for n in range(101)])
+    with pytest.raises(ValueError, match="Unknown filter operator"):
+        filter_value("=>", "x")
