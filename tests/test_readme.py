@@ -19,9 +19,11 @@ def test_readme_settings_tables_are_current():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_tap_setting_is_in_the_readme():
+def test_every_setting_of_both_connectors_is_in_the_readme():
     from tap_lightspeed.tap import TapLightspeed
+    from target_lightspeed.target import TargetLightspeed
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in TapLightspeed.config_jsonschema["properties"]:
-        assert f"| {name} |" in readme, name
+    for plugin in (TapLightspeed, TargetLightspeed):
+        for name in plugin.config_jsonschema["properties"]:
+            assert f"| {name} |" in readme, f"{plugin.name}: {name}"
