@@ -758,26 +758,8 @@ class Account:
                 )
         elif "completed" in p and not as_bool(p["completed"]) and was_completed:
             raise ApiError(400, f"Sale not {verb}. A completed sale cannot be reopened.")
-        rec.update(
-            {
-                "displayableSubtotal": fmt_cents(subtotal),
-                "calcDiscount": fmt_cents(sum(to_cents(x["discountAmount"]) for x in lines)),
-                "calcTotal": fmt_cents(total),
-                "calcSubtotal": fmt_cents(subtotal),
-                "calcTaxable": fmt_cents(subtotal),
-                "calcNonTaxable": "0",
-                "calcAvgCost": "0",
-                "calcFIFOCost": "0",
-                "calcTax1": fmt_cents(tax),
-                "calcTax2": "0",
-                "calcPayments": fmt_cents(paid),
-                "total": fmt_cents(total),
-                "totalDue": fmt_cents(total),
-                "displayableTotal": fmt_cents(total),
-                "balance": fmt_cents(total - paid),
-                "taxTotal": fmt_cents(tax),
-            }
-        )
+        discount = sum(to_cents(x["discountAmount"]) for x in lines)
+        rec.update(g.sale_total_fields(subtotal, tax, paid, discount))
         rec["SaleLines"] = wrap(lines, "SaleLine")
         rec["SalePayments"] = wrap(payments, "SalePayment")
         if completing:

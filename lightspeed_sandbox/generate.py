@@ -359,6 +359,32 @@ SECONDS_PER_DAY = 86400
 K_CUSTOMER, K_ITEM, K_ITEMSHOP, K_IMAGE, K_SALE = 1, 2, 3, 4, 5
 
 
+def sale_total_fields(subtotal: int, tax: int, paid: int, discount: int = 0) -> dict[str, str]:
+    """Return a sale's computed money fields in wire form, from amounts in cents.
+
+    One home for these fields: generated sales and written sales both use it.
+    """
+    total = subtotal + tax
+    return {
+        "displayableSubtotal": fmt_cents(subtotal),
+        "calcDiscount": fmt_cents(discount),
+        "calcTotal": fmt_cents(total),
+        "calcSubtotal": fmt_cents(subtotal),
+        "calcTaxable": fmt_cents(subtotal),
+        "calcNonTaxable": "0",
+        "calcAvgCost": "0",
+        "calcFIFOCost": "0",
+        "calcTax1": fmt_cents(tax),
+        "calcTax2": "0",
+        "calcPayments": fmt_cents(paid),
+        "total": fmt_cents(total),
+        "totalDue": fmt_cents(total),
+        "displayableTotal": fmt_cents(total),
+        "balance": fmt_cents(total - paid),
+        "taxTotal": fmt_cents(tax),
+    }
+
+
 class Generator:
     """Generates the records of one account deterministically.
 
@@ -679,22 +705,8 @@ class Generator:
             "tax2Rate": "0",
             "change": "0",
             "receiptPreference": "printed",
-            "displayableSubtotal": fmt_cents(subtotal),
             "ticketNumber": f"220000{sid:06d}",
-            "calcDiscount": "0",
-            "calcTotal": fmt_cents(total),
-            "calcSubtotal": fmt_cents(subtotal),
-            "calcTaxable": fmt_cents(subtotal),
-            "calcNonTaxable": "0",
-            "calcAvgCost": "0",
-            "calcFIFOCost": "0",
-            "calcTax1": fmt_cents(tax),
-            "calcTax2": "0",
-            "calcPayments": fmt_cents(paid),
-            "total": fmt_cents(total),
-            "totalDue": fmt_cents(total),
-            "displayableTotal": fmt_cents(total),
-            "balance": fmt_cents(total - paid),
+            **sale_total_fields(subtotal, tax, paid),
             "customerID": str(customer),
             "discountID": "0",
             "employeeID": str(1 + (cr >> 16) % len(EMPLOYEES)),
@@ -703,7 +715,6 @@ class Generator:
             "shipToID": "0",
             "shopID": str(shop),
             "taxCategoryID": "1",
-            "taxTotal": fmt_cents(tax),
         }
         if completed:
             rec["completeTime"] = fmt_ts(complete)
