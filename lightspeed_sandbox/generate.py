@@ -359,6 +359,39 @@ SECONDS_PER_DAY = 86400
 K_CUSTOMER, K_ITEM, K_ITEMSHOP, K_IMAGE, K_SALE = 1, 2, 3, 4, 5
 
 
+def sale_line_fields(
+    qty: int, unit: int, discount: int, sub: int, tax: int, *, taxed: bool
+) -> dict[str, str]:
+    """Return a sale line's quantity, price and computed money fields in wire form (cents in).
+
+    One home for these fields: generated lines and written lines both use it.
+    """
+    return {
+        "unitQuantity": str(qty),
+        "unitPrice": fmt_cents(unit),
+        "normalUnitPrice": fmt_cents(unit),
+        "discountAmount": fmt_cents(discount),
+        "discountPercent": "0",
+        "avgCost": "0",
+        "fifoCost": "0",
+        "tax": "true" if taxed else "false",
+        "tax1Rate": "0.08" if taxed else "0",
+        "tax2Rate": "0",
+        "isLayaway": "false",
+        "isWorkorder": "false",
+        "isSpecialOrder": "false",
+        "displayableSubtotal": fmt_cents(sub),
+        "displayableUnitPrice": fmt_cents(unit),
+        "calcLineDiscount": fmt_cents(discount),
+        "calcTransactionDiscount": "0",
+        "calcTotal": fmt_cents(sub + tax),
+        "calcSubtotal": fmt_cents(sub),
+        "calcTax1": fmt_cents(tax),
+        "calcTax2": "0",
+        "taxClassID": "1",
+    }
+
+
 def sale_total_fields(subtotal: int, tax: int, paid: int, discount: int = 0) -> dict[str, str]:
     """Return a sale's computed money fields in wire form, from amounts in cents.
 
@@ -749,28 +782,7 @@ class Generator:
                 "saleLineID": str((sid - 1) * 4 + k + 1),
                 "createTime": fmt_ts(create),
                 "timeStamp": fmt_ts(ts),
-                "unitQuantity": str(qty),
-                "unitPrice": fmt_cents(unit),
-                "normalUnitPrice": fmt_cents(unit),
-                "discountAmount": fmt_cents(discount),
-                "discountPercent": "0",
-                "avgCost": "0",
-                "fifoCost": "0",
-                "tax": "true",
-                "tax1Rate": "0.08",
-                "tax2Rate": "0",
-                "isLayaway": "false",
-                "isWorkorder": "false",
-                "isSpecialOrder": "false",
-                "displayableSubtotal": fmt_cents(sub),
-                "displayableUnitPrice": fmt_cents(unit),
-                "calcLineDiscount": fmt_cents(discount),
-                "calcTransactionDiscount": "0",
-                "calcTotal": fmt_cents(sub + tax),
-                "calcSubtotal": fmt_cents(sub),
-                "calcTax1": fmt_cents(tax),
-                "calcTax2": "0",
-                "taxClassID": "1",
+                **sale_line_fields(qty, unit, discount, sub, tax, taxed=True),
                 "customerID": str(customer),
                 "discountID": "0",
                 "employeeID": "1",
