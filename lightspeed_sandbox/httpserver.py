@@ -132,7 +132,9 @@ class _Handler(socketserver.BaseRequestHandler):
         headers: dict[str, str] = {}
         for _ in range(MAX_HEADERS):
             h = readline(MAX_LINE)
-            if h in (b"\r\n", b"\n", b""):
+            if not h:
+                return None, False  # the client hung up in the middle of its headers
+            if h in (b"\r\n", b"\n"):
                 break
             name, _, value = h.partition(b":")
             headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
@@ -146,12 +148,17 @@ class _Handler(socketserver.BaseRequestHandler):
             chunks = []
             while True:
                 size_line = readline(MAX_LINE)
+                if not size_line:
+                    return None, False  # the client hung up in the middle of its body
                 size = int(size_line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while readline(MAX_LINE) not in (b"\r\n", b"\n", b""):
                         pass
                     break
-                chunks.append(read(size))
+                chunk = read(size)
+                if len(chunk) < size:
+                    return None, False  # the client hung up in the middle of its body
+                chunks.append(chunk)
                 readline(MAX_LINE)
             body = b"".join(chunks)
         elif headers.get("content-length"):
@@ -160,6 +167,10 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock.sendall(encode_response(Response(413, b"Payload too large"), False))
                 return None, False
             body = read(length)
+            if len(body) < length:
+                # The client hung up before sending its whole body: like a real server, never
+                # process a request that did not fully arrive.
+                return None, False
         path, _, query = target.partition("?")
         return Request(method, target, path, query, headers, body, client), keep_alive
 
