@@ -174,6 +174,10 @@ class LightspeedSession(requests.Session):
             status = response.status_code
             if status < 400:
                 return response
+            if status != 401:
+                # Only a 401 right after a refresh is final: after a 429 or 5xx wait the new
+                # token may have expired in turn, and deserves its own refresh.
+                refreshed_after_401 = False
             if status == 401 and not refreshed_after_401:
                 self.stats.unauthorized += 1
                 refreshed_after_401 = True

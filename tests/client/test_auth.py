@@ -254,3 +254,20 @@ def test_account_id_is_read_from_the_api_when_not_set(config, token_endpoint, re
     client = LightspeedClient.for_config({**config, "account_id": None})
     assert client.account_id == ACCOUNT
     assert client.account_url == f"{API}/API/V3/Account/{ACCOUNT}"
+
+
+def test_a_token_that_expires_during_a_429_wait_is_refreshed_again(
+    config, token_endpoint, requests_mock
+):
+    requests_mock.get(
+        CUSTOMERS_URL,
+        [
+            {"status_code": 401, "json": {}},
+            {"status_code": 429, "json": {}, "headers": {"Retry-After": "0"}},
+            {"status_code": 401, "json": {}},
+            {"status_code": 200, "json": {"ok": 1}, "headers": bucket_headers(1)},
+        ],
+    )
+    client = LightspeedClient.for_config(config)
+    assert client.session.get(CUSTOMERS_URL).json() == {"ok": 1}
+    assert token_endpoint.issued == 3
