@@ -10,6 +10,9 @@ the reverse for write payloads (section 8 of the API reference):
   totals) are never sent: :func:`is_read_only`;
 - values become what the API accepts: :class:`~decimal.Decimal` as a minimal decimal string,
   datetimes as UTC ``YYYY-MM-DDTHH:MM:SS+00:00``, booleans as JSON booleans;
+- :func:`write_problem` finds what Lightspeed would refuse or silently cut in a body: text
+  longer than its field holds (:data:`TEXT_LIMITS`), a negative amount where none is allowed
+  (:data:`NON_NEGATIVE_FIELDS`);
 - :func:`write_cost` estimates the bucket cost of a write (the 2026 cost model) for pacing;
 - :func:`payload_hash` and :func:`matches_existing` tell whether a write would change anything.
 """
@@ -86,6 +89,43 @@ READ_ONLY_FIELDS: dict[str, frozenset[str]] = {
         {"salePaymentID", "saleID", "createTime", "ccChargeID", "refPaymentID", "paymentID"}
     ),
 }
+
+#: Default limit of a written text field, in characters: Lightspeed's text columns (names,
+#: SKUs, address lines, reference numbers...) hold 255 characters; longer text is refused or
+#: cut, depending on the field. The API reference gives no per-field figure, so the target
+#: holds every written text field to this conservative limit, listed per field below.
+TEXT_LIMIT = 255
+
+#: Longest text per written field (characters), per wire entity or nested element. Every
+#: text field the target writes is listed: a longer value rejects the record, naming the
+#: field and the limit, instead of reaching Lightspeed. (``upc`` and ``ean`` have their own,
+#: stricter check: 11 to 14 digits.)
+TEXT_LIMITS: dict[str, dict[str, int]] = {
+    "Customer": dict.fromkeys(
+        ("firstName", "lastName", "title", "company", "companyRegistrationNumber", "vatNumber"),
+        TEXT_LIMIT,
+    ),
+    "Contact": {"custom": TEXT_LIMIT},
+    "ContactEmail": {"address": TEXT_LIMIT},
+    "ContactPhone": {"number": TEXT_LIMIT},
+    "ContactAddress": dict.fromkeys(
+        ("address1", "address2", "city", "state", "stateCode", "zip", "country", "countryCode"),
+        TEXT_LIMIT,
+    ),
+    "ContactWebsite": {"url": TEXT_LIMIT},
+    "Item": dict.fromkeys(("description", "customSku", "manufacturerSku"), TEXT_LIMIT),
+    "Sale": dict.fromkeys(("referenceNumber", "referenceNumberSource"), TEXT_LIMIT),
+}
+
+#: Amounts that cannot be negative, per wire entity: an item's prices and its default cost.
+#: (A sale line's quantity and a payment's amount can: returns and refunds.)
+NON_NEGATIVE_FIELDS: dict[str, frozenset[str]] = {
+    "Item": frozenset({"defaultCost"}),
+    "ItemPrice": frozenset({"amount"}),
+}
+
+_NO_LIMITS: dict[str, int] = {}
+_SCALARS = frozenset({str, int, float, bool, Decimal, type(None)})
 
 #: Entities whose writes cost more (section 3): Sale and SaleLine writes cost 2.
 _SALE_ENTITIES = frozenset({"Sale", "SaleLine"})
@@ -174,6 +214,59 @@ def to_wire(entity: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = wire_scalar(value)
     return out
+
+
+def write_problem(entity: str, body: Mapping[str, Any], where: str = "") -> str | None:
+    """Find the first value of a write body that Lightspeed would refuse or cut.
+
+    Checks the text limits (:data:`TEXT_LIMITS`) and the amounts that cannot be negative
+    (:data:`NON_NEGATIVE_FIELDS`), at every level of the body.
+
+    Args:
+        entity: The wire entity (``Customer``, ``Item``, ``Sale``).
+        body: A body from :func:`to_wire` (or a plain payload).
+        where: Path of ``body`` in the record, for the message.
+
+    Returns:
+        None when the body is acceptable, else a message naming the field (by its path, e.g.
+        ``Contact.Emails[0].address`` or ``Prices[1].amount``) and the rule.
+    """
+    limits = TEXT_LIMITS.get(entity, _NO_LIMITS)
+    non_negative = NON_NEGATIVE_FIELDS.get(entity, frozenset())
+    for key, value in body.items():
+        if value.__class__ in _SCALARS:  # the common case, first and cheap
+            limit = limits.get(key)
+            if limit is not None and value.__class__ is str and len(value) > limit:
+                return (
+                    f"field '{where}{key}': {len(value)} characters, more than the {limit} "
+                    "Lightspeed takes"
+                )
+            if key in non_negative and _is_negative(value):
+                what = "price" if entity == "ItemPrice" else key
+                use = body.get("useType") if entity == "ItemPrice" else None
+                shown = f" ({use})" if use else ""
+                return f"field '{where}{key}'{shown}: {value} is negative; a {what} cannot be"
+            continue
+        element = WRAPPED_COLLECTIONS.get(key)
+        if element is not None:
+            for index, item in enumerate(_unwrapped(value, element)):
+                problem = write_problem(element, item, f"{where}{key}[{index}].")
+                if problem is not None:
+                    return problem
+        elif isinstance(value, Mapping):
+            problem = write_problem(key, value, f"{where}{key}.")
+            if problem is not None:
+                return problem
+    return None
+
+
+def _is_negative(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return Decimal(str(value)) < 0
+    except InvalidOperation:
+        return False
 
 
 def _unwrapped(value: Any, element: str) -> list[Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +38,14 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (account_id, entity, match_key)
 );
 CREATE INDEX IF NOT EXISTS records_by_source ON records (account_id, entity, source_key);
+CREATE INDEX IF NOT EXISTS records_by_lightspeed_id ON records (account_id, entity, lightspeed_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 WRITTEN = "written"
 PENDING = "pending"
+#: Values per ``IN (...)`` of one query.
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,19 @@ class LedgerEntry:
         return self.state == WRITTEN and bool(self.lightspeed_id)
 
 
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
 class Ledger:
-    """The ledger of one target account (thread-safe; one connection per process)."""
+    """The ledger of one target account (thread-safe; one connection per process).
+
+    Read-only (a dry run), the ledger file is never written: what the run would write is kept
+    in a private temporary SQLite database instead (the *overlay*, deleted when closed),
+    which every read consults after the file. So a dry run's memory does not grow with the
+    number of records either.
+    """
 
     def __init__(self, path: Path | str, account_id: str, *, read_only: bool = False) -> None:
         """Open (or create) the ledger.
@@ -70,13 +85,20 @@ class Ledger:
         Args:
             path: The SQLite file.
             account_id: The target account; rows of other accounts are never used.
-            read_only: Never write (dry run): changes are kept in memory only.
+            read_only: Never write (dry run): changes go to a temporary overlay database.
         """
         self.path = Path(path).expanduser()
         self.account_id = account_id
         self.read_only = read_only
         self._lock = threading.Lock()
-        self._overlay: dict[tuple[str, str], LedgerEntry] = {}
+        self._overlay: sqlite3.Connection | None = None
+        if read_only:
+            # An empty file name: a private, temporary on-disk database (pages cached in
+            # memory up to the cache size), deleted when the connection closes.
+            self._overlay = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+            self._overlay.execute("PRAGMA journal_mode=OFF")
+            self._overlay.execute("PRAGMA synchronous=OFF")
+            self._overlay.executescript(_DDL)
         if read_only and not self.path.exists():
             self._db: sqlite3.Connection | None = None
             return
@@ -95,11 +117,17 @@ class Ledger:
             self.path.chmod(0o600)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (and drop the overlay of a dry run)."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            for db in (self._db, self._overlay):
+                if db is not None:
+                    db.close()
+            self._db = None
+            self._overlay = None
+
+    def _sources(self) -> list[sqlite3.Connection]:
+        """The databases to read, the file first: rows of the overlay win."""
+        return [db for db in (self._db, self._overlay) if db is not None]
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -116,11 +144,10 @@ class Ledger:
         found: dict[str, LedgerEntry] = {}
         unique = list(dict.fromkeys(match_keys))
         with self._lock:
-            if self._db is not None:
-                for start in range(0, len(unique), 500):
-                    chunk = unique[start : start + 500]
+            for db in self._sources():
+                for chunk in _chunks(unique):
                     marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
+                    rows = db.execute(
                         "SELECT match_key, lightspeed_id, payload_hash, source_key, state, "
                         "attempted_at FROM records WHERE account_id = ? AND entity = ? "
                         f"AND match_key IN ({marks})",
@@ -128,10 +155,6 @@ class Ledger:
                     ).fetchall()
                     for row in rows:
                         found[row[0]] = LedgerEntry(*row)
-            for key in unique:
-                overlay = self._overlay.get((entity, key))
-                if overlay is not None:
-                    found[key] = overlay
         return found
 
     def ids_by_source(self, entity: str, source_keys: list[str]) -> dict[str, str]:
@@ -147,59 +170,51 @@ class Ledger:
         out: dict[str, str] = {}
         unique = list(dict.fromkeys(source_keys))
         with self._lock:
-            if self._db is not None:
-                for start in range(0, len(unique), 500):
-                    chunk = unique[start : start + 500]
+            for db in self._sources():
+                for chunk in _chunks(unique):
                     marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
+                    rows = db.execute(
                         "SELECT source_key, lightspeed_id FROM records WHERE account_id = ? "
                         f"AND entity = ? AND state = ? AND source_key IN ({marks}) "
-                        "AND lightspeed_id IS NOT NULL ORDER BY updated_at",
+                        "AND lightspeed_id IS NOT NULL AND lightspeed_id != '' "
+                        "ORDER BY updated_at",
                         (self.account_id, entity, WRITTEN, *chunk),
                     ).fetchall()
                     out.update(dict(rows))
-            wanted = set(unique)
-            for (kind, _), entry in self._overlay.items():
-                if (
-                    kind == entity
-                    and entry.source_key in wanted
-                    and entry.written
-                    and entry.lightspeed_id
-                ):
-                    out[entry.source_key] = entry.lightspeed_id  # type: ignore[index]
         return out
 
-    def known_ids(self, entity: str) -> set[str]:
-        """Return every Lightspeed id the ledger holds for an entity.
+    def claimed(self, entity: str, lightspeed_ids: list[str]) -> set[str]:
+        """Tell which of some Lightspeed ids the ledger holds for a record already.
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
+            lightspeed_ids: Ids of records found in Lightspeed.
 
         Returns:
-            The ids.
+            Those of the ids that a ledger row holds.
         """
+        unique = list(dict.fromkeys(i for i in lightspeed_ids if i))
+        out: set[str] = set()
         with self._lock:
-            ids: set[str] = set()
-            if self._db is not None:
-                rows = self._db.execute(
-                    "SELECT lightspeed_id FROM records WHERE account_id = ? AND entity = ? "
-                    "AND lightspeed_id IS NOT NULL",
-                    (self.account_id, entity),
-                ).fetchall()
-                ids = {row[0] for row in rows}
-            ids |= {
-                e.lightspeed_id for (k, _), e in self._overlay.items() if k == entity and e.written
-            }  # type: ignore[misc]
-            return ids
+            for db in self._sources():
+                for chunk in _chunks(unique):
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        "SELECT lightspeed_id FROM records WHERE account_id = ? AND entity = ? "
+                        f"AND lightspeed_id IN ({marks})",
+                        (self.account_id, entity, *chunk),
+                    ).fetchall()
+                    out.update(row[0] for row in rows)
+        return out
 
     # -- writes (each one committed at once) -------------------------------------------------
 
     def _put(self, entity: str, entry: LedgerEntry) -> None:
         with self._lock:
-            if self.read_only or self._db is None:
-                self._overlay[(entity, entry.match_key)] = entry
+            db = self._overlay if self.read_only else self._db
+            if db is None:
                 return
-            self._db.execute(
+            db.execute(
                 "INSERT INTO records (account_id, entity, match_key, lightspeed_id, "
                 "payload_hash, source_key, state, attempted_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -266,10 +281,10 @@ class Ledger:
             match_key: The ledger key.
         """
         with self._lock:
-            self._overlay.pop((entity, match_key), None)
-            if self.read_only or self._db is None:
+            db = self._overlay if self.read_only else self._db
+            if db is None:
                 return
-            self._db.execute(
+            db.execute(
                 "DELETE FROM records WHERE account_id = ? AND entity = ? AND match_key = ?",
                 (self.account_id, entity, match_key),
             )

@@ -26,7 +26,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lightspeed_client.wire import as_list, normalize_timestamp
-from lightspeed_client.writes import is_read_only, payload_hash, to_wire, wire_scalar
+from lightspeed_client.writes import (
+    is_read_only,
+    payload_hash,
+    to_wire,
+    wire_scalar,
+    write_problem,
+)
 
 ENTITIES = ("customers", "items", "sales")
 WIRE_ENTITY = {"customers": "Customer", "items": "Item", "sales": "Sale"}
@@ -546,7 +552,12 @@ class RecordMapper:
             normalized["referenceNumber"] = payload["referenceNumber"]
         keys = self.match_keys(normalized)
         body = to_wire(self.wire_entity, payload)
-        return Mapped(self.stream, dict(record), payload, body, keys, source_id, notes)
+        problem = write_problem(self.wire_entity, body)
+        if problem is not None:
+            raise MappingError(problem)
+        # The record itself, not a copy: a reject finds its input line by identity.
+        kept = record if isinstance(record, dict) else dict(record)
+        return Mapped(self.stream, kept, payload, body, keys, source_id, notes)
 
     def normalize(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Fold flat warehouse columns into the tap's shape.

@@ -1,8 +1,13 @@
 """The rejects file: one JSON line per record Lightspeed (or the target) refused.
 
-Each line holds the stream, the record as read, its match key, the HTTP status (None when the
-target itself refused it, e.g. a failed schema validation or an unmapped foreign key) and the
-reason (Lightspeed's own message when there is one). Nothing else: no setting, no token.
+Each line holds the stream, the record as read, the number of its line in the input, its match
+key, the HTTP status (None when the target itself refused it, e.g. a failed schema validation
+or an unmapped foreign key) and the reason (Lightspeed's own message when there is one).
+Nothing else: no setting, no token.
+
+An input line that is not a usable Singer message (not JSON, unknown type, a RECORD before its
+SCHEMA...) is kept too, as text under ``input`` instead of ``record``, so that it can be
+repaired and sent again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+
+#: Longest input line kept in the rejects file (characters).
+MAX_INPUT_CHARS = 1_000_000
 
 
 def _json_default(value: Any) -> Any:
@@ -43,6 +51,7 @@ class RejectsFile:
         self.run_id = run_id
         self.dry_run = dry_run
         self.count = 0
+        self.lines = 0
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
 
@@ -54,6 +63,7 @@ class RejectsFile:
         match_key: str | None,
         status: int | None,
         message: str,
+        line: int | None = None,
     ) -> None:
         """Append one rejected record (flushed at once).
 
@@ -63,26 +73,56 @@ class RejectsFile:
             match_key: Its match key (``email=a@b.com``), when it has one.
             status: HTTP status of Lightspeed's refusal, or None.
             message: Why it was rejected.
+            line: Number of the record's line in the input (from 1), when known.
         """
-        line = {
+        entry = {
             "stream": stream,
             "record": dict(record),
+            "line": line,
             "match_key": match_key,
             "status": status,
             "message": message,
-            "run_id": self.run_id,
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        self._append(entry, record=True)
+
+    def write_line(self, *, line: int, text: str, stream: str | None, message: str) -> None:
+        """Append one input line that is not a usable Singer message (flushed at once).
+
+        Args:
+            line: Its number in the input (from 1).
+            text: The line as read (cut at :data:`MAX_INPUT_CHARS` characters).
+            stream: The stream it names, when it names one.
+            message: What is wrong with it.
+        """
+        text = text.rstrip("\r\n")
+        entry: dict[str, Any] = {
+            "stream": stream,
+            "input": text[:MAX_INPUT_CHARS],
+            "line": line,
+            "match_key": None,
+            "status": None,
+            "message": message,
+        }
+        if len(text) > MAX_INPUT_CHARS:
+            entry["input_truncated_from"] = len(text)
+        self._append(entry, record=False)
+
+    def _append(self, entry: dict[str, Any], *, record: bool) -> None:
+        entry["run_id"] = self.run_id
+        entry["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if self.dry_run:
-            line["dry_run"] = True
-        text = json.dumps(line, default=_json_default, ensure_ascii=False)
+            entry["dry_run"] = True
+        text = json.dumps(entry, default=_json_default, ensure_ascii=False)
         with self._lock:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("a", encoding="utf-8")
             self._file.write(text + "\n")
             self._file.flush()
-            self.count += 1
+            if record:
+                self.count += 1
+            else:
+                self.lines += 1
 
     def close(self) -> None:
         """Close the file."""

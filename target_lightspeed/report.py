@@ -75,6 +75,8 @@ class RunReport:
         self._clock = clock
         self.streams: dict[str, StreamSummary] = {}
         self.writes = 0
+        #: Input lines skipped because they are not usable Singer messages.
+        self.unreadable_lines = 0
         self._first_write_at: float | None = None
         self._started_at = clock()
         self._last_progress = self._started_at
@@ -174,5 +176,11 @@ class RunReport:
             lines.append(
                 f"summary: stream '{summary.stream}' ({summary.entity}): read {summary.read}; "
                 f"{prefix}{counts}" + (f". Why: {reasons}" if reasons else "")
+            )
+        if self.unreadable_lines:
+            count = self.unreadable_lines
+            lines.append(
+                f"summary: {count} input line{'s' if count > 1 else ''} skipped: not usable "
+                "Singer messages"
             )
         return lines

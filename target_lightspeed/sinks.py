@@ -89,6 +89,10 @@ class LightspeedSink(BatchSink):
             stream_name, self.entity, self.runtime.mapper_settings, self._warn
         )
         self.runtime.sinks.append(self)
+        #: Key properties missing from the record being read (see :meth:`preprocess_record`).
+        self._missing_keys: list[str] = []
+        #: ``id(record)`` -> its input line, for the batch being written.
+        self._lines: dict[int, int] = {}
 
     def _warn(self, message: str) -> None:
         self.logger.warning(message)
@@ -115,26 +119,78 @@ class LightspeedSink(BatchSink):
         return None
 
     @override
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        """Note the key properties a record lacks (it is rejected by :meth:`process_record`).
+
+        The SDK stops the whole run on a record without its key properties; filling them
+        with None here lets the record reach :meth:`process_record`, which rejects it.
+
+        Args:
+            record: The record as read.
+            context: The batch context.
+
+        Returns:
+            The record, with the missing key properties set to None.
+        """
+        self._missing_keys = [key for key in self.key_properties if key not in record]
+        if self._missing_keys:
+            return {**record, **dict.fromkeys(self._missing_keys)}
+        return record
+
+    @override
     def process_record(self, record: dict, context: dict) -> None:
         self.summary.read += 1
+        line = self._target.input_line
+        if self._missing_keys:
+            missing, self._missing_keys = self._missing_keys, []
+            as_read = {k: v for k, v in record.items() if k not in missing}
+            names = ", ".join(f"'{k}'" for k in missing)
+            plural = "ies" if len(missing) > 1 else "y"
+            self.reject(
+                as_read,
+                None,
+                None,
+                f"key propert{plural} {names} missing: every record of stream "
+                f"'{self.stream_name}' needs {', '.join(self.key_properties)}",
+                line=line,
+            )
+            return
         if self.validate_schema:
             problem = self._record_validator.first_error(record)
             if problem is not None:
                 self.reject(
-                    record, None, None, f"record does not match the stream's schema: {problem}"
+                    record,
+                    None,
+                    None,
+                    f"record does not match the stream's schema: {problem}",
+                    line=line,
                 )
                 return
         context.setdefault("records", []).append(record)
+        if line is not None:
+            context.setdefault("lines", []).append((id(record), line))
 
     @override
     def process_batch(self, context: dict) -> None:
         records = context.get("records") or []
         if records:
-            self.write_batch(records)
+            self._lines = dict(context.get("lines") or ())
+            try:
+                self.write_batch(records)
+            finally:
+                self._lines = {}
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def reject(self, record: dict, match_key: str | None, status: int | None, message: str) -> None:
+    def reject(
+        self,
+        record: dict,
+        match_key: str | None,
+        status: int | None,
+        message: str,
+        *,
+        line: int | None = None,
+    ) -> None:
         """Put a record in the rejects file and count it.
 
         Args:
@@ -142,22 +198,37 @@ class LightspeedSink(BatchSink):
             match_key: Its match key as text.
             status: Lightspeed's HTTP status, or None when the target refused it.
             message: The reason.
+            line: Its input line (default: looked up for the batch being written).
         """
+        if line is None:
+            line = self._lines.get(id(record))
         self.runtime.rejects.write(
             stream=self.stream_name,
             record=record,
             match_key=match_key,
             status=status,
             message=message,
+            line=line,
         )
+        where = f" (input line {line})" if line is not None else ""
         self.logger.warning(
-            "Stream '%s': record %s rejected: %s",
+            "Stream '%s': record %s%s rejected: %s",
             self.stream_name,
-            match_key or "(no match key)",
+            match_key or self._record_name(record),
+            where,
             message,
         )
         reason = f"HTTP {status}" if status else message.split(":", 1)[0]
         self.runtime.report.outcome(self.summary, "rejected", reason)
+
+    def _record_name(self, record: dict) -> str:
+        """Name a record without a match key by its key properties (``customerID=5``)."""
+        named = [
+            f"{key}={record[key]}"
+            for key in self.key_properties
+            if isinstance(record, dict) and record.get(key) not in (None, "")
+        ]
+        return "|".join(named) if named else "(no match key)"
 
     def _outcome(self, mapped: Mapped, outcome: str, reason: str) -> None:
         for note in mapped.notes:
@@ -250,7 +321,9 @@ class LightspeedSink(BatchSink):
         if not wanted:
             return {}
         stored = self.runtime.writer.lookup(self.entity, field, [v for _, v in wanted])
-        claimed = self.runtime.ledger.known_ids(self.entity)
+        claimed = self.runtime.ledger.claimed(
+            self.entity, [record_id(self.entity, record) for record in stored]
+        )
         found: dict[int, dict[str, t.Any]] = {}
         for item, _ in wanted:
             candidates = [
@@ -486,10 +559,13 @@ class LightspeedSink(BatchSink):
         """
         if since is None:
             return None
-        claimed = self.runtime.ledger.known_ids(self.entity)
+        created = self.runtime.writer.created_since(self.entity, since - CREATE_TIME_MARGIN)
+        claimed = self.runtime.ledger.claimed(
+            self.entity, [record_id(self.entity, stored) for stored in created]
+        )
         candidates = [
             stored
-            for stored in self.runtime.writer.created_since(self.entity, since - CREATE_TIME_MARGIN)
+            for stored in created
             if record_id(self.entity, stored) not in claimed and matches_existing(stored, item.body)
         ]
         if not candidates:

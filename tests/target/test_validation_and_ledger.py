@@ -47,7 +47,7 @@ def test_ledger_survives_reopen_and_separates_accounts(tmp_path):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_read_only_ledger_keeps_changes_in_memory(tmp_path):
+def test_read_only_ledger_keeps_changes_apart_from_the_file(tmp_path):
     path = tmp_path / "ledger.sqlite3"
     Ledger(path, "1").mark_written("items", "customSku=A", "5", "h", None)
     dry = Ledger(path, "1", read_only=True)
@@ -60,3 +60,35 @@ def test_read_only_ledger_keeps_changes_in_memory(tmp_path):
         "customSku=A"
     }
     assert Ledger(tmp_path / "missing.sqlite3", "1", read_only=True).get_many("items", ["x"]) == {}
+
+
+def test_read_only_ledger_overlay_wins_and_is_dropped_on_close(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    Ledger(path, "1").mark_written("customers", "email=a@b.c", "5", "old", "7")
+    dry = Ledger(path, "1", read_only=True)
+    dry.mark_written("customers", "email=a@b.c", "5", "new", "7")
+    dry.mark_written("customers", "email=n@b.c", "dry-run", "h", "8")
+    assert dry.get_many("customers", ["email=a@b.c"])["email=a@b.c"].payload_hash == "new"
+    assert dry.ids_by_source("customers", ["7", "8"]) == {"7": "5", "8": "dry-run"}
+    dry.forget("customers", "email=n@b.c")
+    assert dry.ids_by_source("customers", ["8"]) == {}
+    dry.close()
+    assert Ledger(path, "1").get_many("customers", ["email=a@b.c"])["email=a@b.c"].payload_hash == (
+        "old"
+    )
+    # Without a ledger file, the overlay alone.
+    fresh = Ledger(tmp_path / "missing.sqlite3", "1", read_only=True)
+    fresh.mark_written("items", "customSku=A", "dry-run", "h", None)
+    assert list(fresh.get_many("items", ["customSku=A"])) == ["customSku=A"]
+    assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_claimed_tells_which_ids_the_ledger_holds(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite3", "1")
+    ledger.mark_written("customers", "content:abc", "11", "h", None)
+    ledger.mark_written("items", "customSku=A", "12", "h", None)
+    ledger.mark_pending("customers", "email=p@b.c", None)
+    assert ledger.claimed("customers", ["11", "12", "13", ""]) == {"11"}
+    dry = Ledger(tmp_path / "ledger.sqlite3", "1", read_only=True)
+    dry.mark_written("customers", "content:def", "13", "h", None)
+    assert dry.claimed("customers", ["11", "13", "14"]) == {"11", "13"}
