@@ -297,3 +297,39 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
+
+
+EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
+#: Reference ids the sandbox's accounts share, so a copy may keep them.
+SHARED_IDS = [
+    "categoryID",
+    "taxClassID",
+    "manufacturerID",
+    "customerTypeID",
+    "taxCategoryID",
+    "employeeID",
+    "registerID",
+    "shopID",
+    "paymentTypeID",
+]
+
+
+def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:
+    """target-lightspeed settings for a sandbox account, with files under ``work``."""
+    account_id = sb.account_ids[account]
+    config = connector_config(
+        sb,
+        work,
+        sb.issue_refresh_token(account_id),
+        account_id=account_id,
+        ledger_path=str(work.out / "ledger.sqlite3"),
+        rejects_path=str(work.out / "rejects.jsonl"),
+        progress_interval=0,
+        keep_foreign_keys=SHARED_IDS,
+        default_employee_id=1,
+        default_register_id=1,
+        default_shop_id=1,
+        default_payment_type_id=1,
+    )
+    config.update(extra)
+    return config

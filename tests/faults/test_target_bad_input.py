@@ -27,22 +27,17 @@ from typing import Any
 
 import pytest
 
-from tests.faults.conftest import TARGET, Workdir, child_env, register_token_store
+from tests.faults.conftest import (
+    EMPTY,
+    TARGET,
+    Workdir,
+    child_env,
+    register_token_store,
+    target_settings,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "tap_lightspeed" / "schemas"
 KEYS = {"customers": "customerID", "items": "itemID", "sales": "saleID"}
-SHARED_IDS = [
-    "categoryID",
-    "taxClassID",
-    "manufacturerID",
-    "customerTypeID",
-    "taxCategoryID",
-    "employeeID",
-    "registerID",
-    "shopID",
-    "paymentTypeID",
-]
-EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
 
 
 def schema(stream: str) -> str:
@@ -283,23 +278,7 @@ def test_bad_input_gets_a_reason_and_the_good_records_around_it_are_written(
         account_volumes={1: dict(EMPTY)},
     )
     target_account = sb.account_ids[1]
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(target_account),
-        "account_id": target_account,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / "tokens.json"),
-        "ledger_path": str(work.out / "ledger.sqlite3"),
-        "rejects_path": str(work.out / "rejects.jsonl"),
-        "progress_interval": 0,
-        "keep_foreign_keys": SHARED_IDS,
-        "default_employee_id": 1,
-        "default_register_id": 1,
-        "default_shop_id": 1,
-        "default_payment_type_id": 1,
-    }
+    config = target_settings(sb, work, 1)
     register_token_store(evidence, config)
     config_path = work.write_input("config.json", config)
 

@@ -13,37 +13,27 @@ import json
 import random
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lightspeed_client.client import LightspeedClient
 from tests.faults.conftest import (
     CATALOG,
+    EMPTY,
     TAP,
     TARGET,
     Workdir,
     register_token_store,
     run_tap,
     running,
+    target_settings,
     wait_until,
 )
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox
 
-EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
-SHARED_IDS = [
-    "categoryID",
-    "taxClassID",
-    "manufacturerID",
-    "customerTypeID",
-    "taxCategoryID",
-    "employeeID",
-    "registerID",
-    "shopID",
-    "paymentTypeID",
-]
 TARGET_STREAMS = ("customers", "items", "sales")
 
 
@@ -71,30 +61,6 @@ def extract(sb: Sandbox, work: Workdir, account: int, label: str) -> tuple[Path,
     path = work.out / f"{label}-input.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path, records
-
-
-def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:
-    account_id = sb.account_ids[account]
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account_id),
-        "account_id": account_id,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / "tokens.json"),
-        "ledger_path": str(work.out / "ledger.sqlite3"),
-        "rejects_path": str(work.out / "rejects.jsonl"),
-        "max_retries": 8,
-        "progress_interval": 0,
-        "keep_foreign_keys": SHARED_IDS,
-        "default_employee_id": 1,
-        "default_register_id": 1,
-        "default_shop_id": 1,
-        "default_payment_type_id": 1,
-    }
-    config.update(extra)
-    return config
 
 
 def emails(record: dict) -> tuple:
