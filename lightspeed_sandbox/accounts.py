@@ -59,6 +59,19 @@ COLLECTION_KEYS = frozenset(
 )
 
 
+#: A new customer's Contact before anything is written into it (wire form).
+EMPTY_CONTACT: dict[str, str] = {
+    "custom": "",
+    "noEmail": "false",
+    "noPhone": "false",
+    "noMail": "false",
+    "Addresses": "",
+    "Phones": "",
+    "Emails": "",
+    "Websites": "",
+}
+
+
 def _nested_count(payload: Any) -> int:
     """Count nested entities in a write payload (Contact, each ContactEmail, SaleLine, ...).
 
@@ -389,14 +402,7 @@ class Account:
                 "discountID": "0",
                 "taxCategoryID": "0",
                 "Contact": {
-                    "custom": "",
-                    "noEmail": "false",
-                    "noPhone": "false",
-                    "noMail": "false",
-                    "Addresses": "",
-                    "Phones": "",
-                    "Emails": "",
-                    "Websites": "",
+                    **EMPTY_CONTACT,
                     "timeStamp": fmt_ts(now),
                 },
             }
@@ -440,16 +446,7 @@ class Account:
         return rid
 
     def _contact(self, old: dict[str, Any], p: dict[str, Any], verb: str, now: int) -> dict:
-        contact = dict(old) or {
-            "custom": "",
-            "noEmail": "false",
-            "noPhone": "false",
-            "noMail": "false",
-            "Addresses": "",
-            "Phones": "",
-            "Emails": "",
-            "Websites": "",
-        }
+        contact = dict(old) or dict(EMPTY_CONTACT)
         for key in ("custom", "noEmail", "noPhone", "noMail"):
             if key in p:
                 contact[key] = (
