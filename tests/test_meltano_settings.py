@@ -57,3 +57,20 @@ def test_meltano_settings_match_the_config_schema(name):
         if "enum" in prop:
             expected_kind = "options"
         assert setting.get("kind") == expected_kind, f"{key}: {setting.get('kind')}"
+
+
+def test_target_postgres_settings_are_the_loaders_own():
+    """target-postgres knows every setting meltano.yml gives it; its secrets are sensitive."""
+    executable = ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres-typed"
+    if not executable.exists():
+        pytest.fail("target-postgres is not installed: run scripts/test, which installs it")
+    about = subprocess.run(
+        [str(executable), "--about", "--format=json"], capture_output=True, text=True, check=True
+    )
+    schema = json.loads(about.stdout)["settings"]["properties"]
+    declared = {setting["name"]: setting for setting in plugin("target-postgres")["settings"]}
+    unknown = sorted(set(declared) - set(schema))
+    assert not unknown, f"meltano.yml settings target-postgres does not know: {unknown}"
+    for key, setting in declared.items():
+        if schema[key].get("secret") or key in {"password", "sqlalchemy_url"}:
+            assert setting.get("sensitive") is True, key

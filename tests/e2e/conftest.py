@@ -28,7 +28,7 @@ MELTANO = ROOT / ".meltano-venv" / "bin" / "meltano"
 PLUGIN_BINS = {
     "tap-lightspeed": ROOT / ".meltano/extractors/tap-lightspeed/venv/bin/tap-lightspeed",
     "tap-postgres": ROOT / ".meltano/extractors/tap-postgres/venv/bin/tap-postgres",
-    "target-postgres": ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres",
+    "target-postgres": ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres-typed",
     "target-duckdb": ROOT / ".meltano/loaders/target-duckdb/venv/bin/target-duckdb",
     "target-lightspeed": ROOT / ".meltano/loaders/target-lightspeed/venv/bin/target-lightspeed",
 }
@@ -50,7 +50,8 @@ def pg_url(driver: str = "postgresql") -> str:
 
 def psql(sql: str) -> str:
     """Run SQL with ``psql`` (stops at the first error) and return its unaligned output."""
-    env = {**os.environ, "PGPASSWORD": PG["password"]}
+    # A session time zone far from UTC: times must be read back as instants, not wall clocks.
+    env = {**os.environ, "PGPASSWORD": PG["password"], "PGTZ": "America/St_Johns"}
     result = subprocess.run(
         [
             "psql",

@@ -45,7 +45,8 @@ def sandbox_rows(sb: Sandbox, account: str, entity: str, key: str) -> dict[int, 
 def warehouse_rows(schema: str, table: str, key: str) -> dict[int, dict[str, Any]]:
     """The warehouse's rows by id, times as UTC ISO strings."""
     rows = query(
-        f'select "{key}" as id, to_char("timeStamp", \'YYYY-MM-DD"T"HH24:MI:SS\') as ts, '
+        f'select "{key}" as id, '
+        f"to_char(\"timeStamp\" at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') as ts, "
         f"_sdc_sync_started_at as sync, t.* from {schema}.{table} t"
     )
     return {int(r["id"]): r for r in rows}
@@ -190,34 +191,37 @@ def test_columns_are_typed(two_runs: TwoRuns) -> None:
         ("customers", "archived"): "boolean",
         ("items", "discountable"): "boolean",
         ("sales", "completed"): "boolean",
-        # times: meltanolabs-target-postgres 0.8.1 maps every date-time to a timestamp without
-        # time zone (hard-coded); the values are the UTC instants (test_times_are_the_utc_instants)
-        ("customers", "timeStamp"): "timestamp without time zone",
-        ("sales", "completeTime"): "timestamp without time zone",
-        ("items", "createTime"): "timestamp without time zone",
-        # nested objects: jsonb; nested lists: an array of jsonb documents (jsonb[]), which is
-        # what meltanolabs-target-postgres makes of an array of objects
+        # times: instants (the values: test_times_are_the_utc_instants)
+        ("customers", "timeStamp"): "timestamp with time zone",
+        ("sales", "completeTime"): "timestamp with time zone",
+        ("items", "createTime"): "timestamp with time zone",
+        # nested objects and nested lists: one jsonb document each
         ("customers", "Contact"): "jsonb",
-        ("items", "Prices"): "jsonb[]",
-        ("items", "ItemShops"): "jsonb[]",
-        ("sales", "SaleLines"): "jsonb[]",
-        ("sales", "SalePayments"): "jsonb[]",
+        ("items", "Prices"): "jsonb",
+        ("items", "ItemShops"): "jsonb",
+        ("sales", "SaleLines"): "jsonb",
+        ("sales", "SalePayments"): "jsonb",
     }
     assert {k: cols.get(k) for k in expected} == expected
 
 
 def test_nested_lists_hold_typed_json_documents(two_runs: TwoRuns) -> None:
-    # Every sale line is a JSON document with the schema's types: numbers, not strings.
+    # SaleLines is a jsonb array of lines, each with the schema's types: numbers, not strings.
     rows = query(
         "select jsonb_typeof(line -> 'itemID') as item,"
         " jsonb_typeof(line -> 'unitQuantity') as qty,"
         " jsonb_typeof(line -> 'calcTotal') as total, jsonb_typeof(line -> 'createTime') as ts"
-        f' from {two_runs.schema}.sales s, unnest(s."SaleLines") as line'
+        f' from {two_runs.schema}.sales s, jsonb_array_elements(s."SaleLines") as line'
     )
     assert len(rows) > 50
     assert {(r["item"], r["qty"], r["total"], r["ts"]) for r in rows} == {
         ("number", "number", "number", "string")
     }
+    kinds = query(
+        'select distinct jsonb_typeof("SaleLines") as lines, jsonb_typeof("SalePayments") as pays'
+        f" from {two_runs.schema}.sales"
+    )
+    assert {(r["lines"], r["pays"]) for r in kinds} <= {("array", "array"), ("array", None)}
 
 
 def test_second_run_loads_only_the_changed_rows(two_runs: TwoRuns) -> None:
