@@ -18,10 +18,18 @@ import functools
 import sqlalchemy
 from singer_sdk.sql.connector import JSONSchemaToSQL
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
-from target_postgres.connector import PostgresConnector
-from target_postgres.sinks import PostgresSink
-from target_postgres.target import TargetPostgres
 from typing_extensions import override
+
+try:
+    from target_postgres.connector import PostgresConnector
+    from target_postgres.sinks import PostgresSink
+    from target_postgres.target import TargetPostgres
+except ModuleNotFoundError as missing:  # pragma: no cover - depends on the install
+    msg = (
+        "target-postgres-typed extends meltanolabs-target-postgres, which is not installed: "
+        "pip install -e '.[target-postgres]' (meltano.yml's target-postgres does this)"
+    )
+    raise ModuleNotFoundError(msg) from missing
 
 
 class ColumnTypeError(Exception):
