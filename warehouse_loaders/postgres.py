@@ -33,7 +33,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - depends on the inst
 
 
 class ColumnTypeError(Exception):
-    """An existing column holds a type this loader cannot write (a ``jsonb[]`` list)."""
+    """An existing column holds a type this loader cannot write (an array, e.g. ``jsonb[]``)."""
 
 
 def _timestamp_with_time_zone(_schema: dict) -> TIMESTAMP:
@@ -75,7 +75,7 @@ class TypedPostgresConnector(PostgresConnector):
         """Name the conversion an older column needs, then adapt it as target-postgres does.
 
         Raises:
-            ColumnTypeError: the column is a ``jsonb[]`` and the stream sends one ``jsonb``.
+            ColumnTypeError: the column is an array (``jsonb[]``) and the stream sends ``jsonb``.
         """
         current = (
             column_object.type
@@ -85,10 +85,11 @@ class TypedPostgresConnector(PostgresConnector):
         column = f'"{schema_name}"."{table_name}"."{column_name}"'
         alter = f'ALTER TABLE "{schema_name}"."{table_name}" ALTER COLUMN "{column_name}"'
         if isinstance(sql_type, JSONB) and isinstance(current, ARRAY):
+            current_name = current.compile(dialect=self._engine.dialect).lower()
             msg = (
-                f"Column {column} is jsonb[], as an unchanged target-postgres makes nested "
-                f"lists; this loader writes one jsonb document. Convert it once with: {alter} "
-                f'TYPE jsonb USING to_jsonb("{column_name}");'
+                f"Column {column} is {current_name}, as an unchanged target-postgres makes "
+                "nested lists; this loader writes one jsonb document. Convert it once with: "
+                f'{alter} TYPE jsonb USING to_jsonb("{column_name}");'
             )
             raise ColumnTypeError(msg)
         if (
