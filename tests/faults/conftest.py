@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from lightspeed_sandbox import Sandbox, SandboxConfig
+from tests.target.conftest import SHARED_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
@@ -297,21 +298,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
-
-
-EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
-#: Reference ids the sandbox's accounts share, so a copy may keep them.
-SHARED_IDS = [
-    "categoryID",
-    "taxClassID",
-    "manufacturerID",
-    "customerTypeID",
-    "taxCategoryID",
-    "employeeID",
-    "registerID",
-    "shopID",
-    "paymentTypeID",
-]
 
 
 def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:

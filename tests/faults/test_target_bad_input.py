@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 
 from tests.faults.conftest import (
-    EMPTY,
     TARGET,
     Workdir,
     child_env,
     register_token_store,
     target_settings,
 )
+from tests.target.conftest import EMPTY
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "tap_lightspeed" / "schemas"
 KEYS = {"customers": "customerID", "items": "itemID", "sales": "saleID"}

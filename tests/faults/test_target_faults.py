@@ -20,7 +20,6 @@ import pytest
 from lightspeed_client.client import LightspeedClient
 from tests.faults.conftest import (
     CATALOG,
-    EMPTY,
     TAP,
     TARGET,
     Workdir,
@@ -30,6 +29,7 @@ from tests.faults.conftest import (
     target_settings,
     wait_until,
 )
+from tests.target.conftest import EMPTY
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox

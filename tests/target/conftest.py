@@ -31,6 +31,18 @@ from target_lightspeed.target import TargetLightspeed
 
 MOCK_URL = "https://lightspeed.mock"
 EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
+#: Reference ids the sandbox's accounts share, so a copy may keep them.
+SHARED_IDS = [
+    "categoryID",
+    "taxClassID",
+    "manufacturerID",
+    "customerTypeID",
+    "taxCategoryID",
+    "employeeID",
+    "registerID",
+    "shopID",
+    "paymentTypeID",
+]
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "tap_lightspeed" / "schemas"
 

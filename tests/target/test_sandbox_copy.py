@@ -22,19 +22,16 @@ import pytest
 
 from lightspeed_sandbox import Sandbox, SandboxConfig
 from lightspeed_sandbox.wire import unwrap
-from tests.target.conftest import EMPTY, fast, run_tap, run_target, tap_config, target_config
+from tests.target.conftest import (
+    EMPTY,
+    SHARED_IDS,
+    fast,
+    run_tap,
+    run_target,
+    tap_config,
+    target_config,
+)
 
-SHARED_IDS = [
-    "categoryID",
-    "taxClassID",
-    "manufacturerID",
-    "customerTypeID",
-    "taxCategoryID",
-    "employeeID",
-    "registerID",
-    "shopID",
-    "paymentTypeID",
-]
 STREAMS = {"customers", "items", "sales"}
 TARGET_BIN = Path(sys.executable).with_name("target-lightspeed")
 
