@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pacing import (
     BIN,
+    connection_config,
     run_measured,
     sandbox_process,
     write_tap_inputs,
@@ -117,15 +118,8 @@ def record_pool(folder: Path, size: int = 2000) -> Path:
 def target_run(lines_file: Path, customers: int, folder: Path) -> dict[str, Any]:
     """Run the target CLI (dry run) on a Singer file, against an empty sandbox account."""
     with sandbox_process("--no-bucket", "--accounts", "1", "--empty-accounts", "1") as (info, _):
-        account = info["accounts"][0]
         config = {
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "refresh_token": account["refresh_token"],
-            "account_id": account["account_id"],
-            "api_url": info["api_url"],
-            "token_url": info["token_url"],
-            "token_store": str(folder / "target-tokens.json"),
+            **connection_config(info, folder / "target-tokens.json"),
             "ledger_path": str(folder / "ledger.sqlite3"),
             "rejects_path": str(folder / "rejects.jsonl"),
             "dry_run": True,
