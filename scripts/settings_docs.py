@@ -86,7 +86,8 @@ def section(plugin: str, about: str) -> str:
     text = "\n".join(lines)
     for expected in (f"## `{plugin}`", f"### {plugin} settings\n\n| Setting |"):
         if expected not in text:
-            msg = f"{plugin} --about --format=markdown changed shape: no {expected.splitlines()[0]!r}"
+            missing = expected.splitlines()[0]
+            msg = f"{plugin} --about --format=markdown changed shape: no {missing!r}"
             raise SystemExit(msg)
     return text
 
@@ -101,7 +102,9 @@ def main() -> int:
     """Rewrite or check docs/settings.md; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report a stale page")
-    parser.add_argument("--page", type=Path, default=PAGE, help="the page (default: docs/settings.md)")
+    parser.add_argument(
+        "--page", type=Path, default=PAGE, help="the page (default: docs/settings.md)"
+    )
     args = parser.parse_args()
     page: Path = args.page.resolve()
     shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page

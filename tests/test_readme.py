@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_PAGE = ROOT / "docs" / "settings.md"
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PLUGINS = {"TAP_LIGHTSPEED": TapLightspeed, "TARGET_LIGHTSPEED": TargetLightspeed}
+CONNECTORS = (("tap-lightspeed", TapLightspeed), ("target-lightspeed", TargetLightspeed))
 ENV_VARIABLE = re.compile(r"\b(TAP_LIGHTSPEED|TARGET_LIGHTSPEED)_([A-Z0-9_]+)\b")
 
 
@@ -41,7 +42,7 @@ def test_the_settings_page_has_one_top_heading_and_each_connectors_settings():
     page = SETTINGS_PAGE.read_text(encoding="utf-8")
     headings = re.findall(r"^(#+) (.*)$", page, flags=re.M)
     assert [text for level, text in headings if level == "#"] == ["Settings"]
-    for name, plugin in (("tap-lightspeed", TapLightspeed), ("target-lightspeed", TargetLightspeed)):
+    for name, plugin in CONNECTORS:
         assert ("##", f"`{name}`") in headings
         assert ("###", f"{name} settings") in headings
         for setting in plugin.config_jsonschema["properties"]:

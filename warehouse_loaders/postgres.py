@@ -8,7 +8,7 @@ documented extension point, ``SQLConnector.jsonschema_to_sql``. Everything else 
 loading, merging, ``--about``) is target-postgres's own.
 
 Tables that an unchanged target-postgres created keep their column types; the statements that
-convert them are in the README ("Column types in PostgreSQL").
+convert them are in docs/warehouses.md ("Column types in PostgreSQL").
 """
 
 from __future__ import annotations
