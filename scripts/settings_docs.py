@@ -40,8 +40,8 @@ This page is the output of `tap-lightspeed --about --format=markdown` and
 Settings come from a JSON file (`--config config.json`), from the environment (`--config ENV`:
 the connector's name and the setting's in capitals, `TAP_LIGHTSPEED_START_DATE`,
 `TARGET_LIGHTSPEED_DRY_RUN`), or from Meltano, whose `meltano.yml` declares every one of them
-(`meltano config target-lightspeed set dry_run true`, or the same environment variables). A
-dotted name (`match_keys.customers`) is a key of an object setting.
+(`meltano config tap-lightspeed set start_date 2024-01-01`, or the same environment
+variables). A dotted name (`match_keys.customers`) is a key of an object setting.
 
 The connection settings (`client_id` to `request_timeout`) are the same for both connectors.
 Give the tap and the target the same `token_store`: see

@@ -32,7 +32,7 @@ COMMANDS = {
     "lightspeed-sandbox": ["serve", "--help"],
 }
 #: Meltano's own options the pages use (Meltano is not installed in the project's environment).
-MELTANO_FLAGS = {"--environment", "--full-refresh", "--force"}
+MELTANO_FLAGS = {"--environment", "--full-refresh", "--force", "--no-state-update"}
 
 
 def run_generator(*args: str) -> subprocess.CompletedProcess[str]:
