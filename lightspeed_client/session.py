@@ -76,7 +76,12 @@ CONNECTION_FAILURES = (
 
 @dataclass
 class SessionStats:
-    """Counts of what the session did."""
+    """Counts of what the session did.
+
+    ``server_errors`` counts the 5xx (Cloudflare's 520 and 524 included); ``not_carried_out``
+    the answers that refused a request without doing it (409, the 400 "Please try again
+    later.", Cloudflare's 521-523).
+    """
 
     requests: int = 0
     retries: int = 0
