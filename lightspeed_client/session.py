@@ -62,6 +62,8 @@ SERVER_ERROR_STATUSES = frozenset({500, 502, 503, 504, 520, 524})
 #: the connection). Lightspeed's 400 "Please try again later." is one too
 #: (:func:`~lightspeed_client.responses.asks_to_try_again_later`).
 NOT_CARRIED_OUT_STATUSES = frozenset({409, 521, 522, 523})
+#: Lightspeed's edit conflict: another update of the record came in at the same time.
+EDIT_CONFLICT = 409
 #: Methods whose repetition cannot create a second record.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 #: A 429 storm is waited out this many times (each wait is the server's Retry-After).
@@ -133,12 +135,28 @@ class LightspeedSession(requests.Session):
 
     @override
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send a request with pacing, a fresh token and retries.
+
+        Besides :meth:`requests.Session.send`'s arguments, it takes ``expected_cost`` (the
+        request's drips, when known beforehand) and ``retry_conflicts``: False makes a 409
+        raise :class:`LightspeedAPIError` at once, for a caller that re-reads the record and
+        builds a new body before it retries.
+
+        Args:
+            request: The prepared request.
+            **kwargs: :meth:`requests.Session.send`'s arguments, ``expected_cost`` and
+                ``retry_conflicts``.
+
+        Returns:
+            The successful response.
+        """
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.request_timeout
         method = (request.method or "GET").upper()
         path = urlsplit(request.url or "").path
         kind = request_kind(method, request.url or "")
         expected_cost: float | None = kwargs.pop("expected_cost", None)
+        retry_conflicts: bool = kwargs.pop("retry_conflicts", True)
         refreshed_after_401 = False
         failures = 0
         rate_limited = 0
@@ -176,6 +194,10 @@ class LightspeedSession(requests.Session):
                 rate_limited += 1
                 self._wait_out_rate_limit(response, method, path, rate_limited)
                 continue
+            if status == EDIT_CONFLICT and not retry_conflicts:
+                raise LightspeedAPIError(
+                    status=status, method=method, path=path, message=error_message(response)
+                )
             not_carried_out = status in NOT_CARRIED_OUT_STATUSES or asks_to_try_again_later(
                 response
             )

@@ -244,6 +244,18 @@ def test_an_update_hit_by_an_edit_conflict_is_sent_again(client, requests_mock):
     assert [r.json() for r in requests_mock.request_history[1:]] == [{"firstName": "Ada"}] * 2
 
 
+def test_an_edit_conflict_can_be_left_to_the_caller(client, requests_mock):
+    url = f"{API}/API/V3/Account/{ACCOUNT}/Customer/1.json"
+    requests_mock.put(url, [EDIT_CONFLICT, OK])
+    prepared = client.session.prepare_request(requests.Request("PUT", url, json={"a": 1}))
+    with pytest.raises(LightspeedAPIError) as raised:
+        client.session.send(prepared, retry_conflicts=False)
+    assert raised.value.status == 409
+    assert raised.value.message == "Edit conflict: the record was changed meanwhile."
+    assert requests_mock.call_count == 2  # token + one API call
+    assert client.session.stats.retries == 0
+
+
 def test_a_retry_after_up_to_the_cap_is_waited_as_asked(client, requests_mock):
     fake = FakeTime()
     client.pacer._clock, client.pacer._sleep = fake.clock, fake.sleep
