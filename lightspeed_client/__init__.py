@@ -2,7 +2,8 @@
 
 One home for what both connectors need: the OAuth authenticator with rotating refresh tokens
 (`auth`, `token_store`), leaky-bucket pacing (`pacing`), retries (`session`), the reading of
-Lightspeed's JSON (`wire`) and the connection settings (`settings`).
+error responses, `Retry-After` and backoff (`responses`), the reading of Lightspeed's JSON
+(`wire`) and the connection settings (`settings`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ shared by every process on the same API client:
 - a refresh takes the store's cross-process lock and re-reads the store first: when another
   process has already rotated, its tokens are used and no refresh is made;
 - the rotated refresh token is written to the store (atomically, mode 0600) before the new
-  access token is handed to anyone.
+  access token is handed to anyone;
+- one refresh, all its attempts and waits included, ends within
+  ``TOKEN_REFRESH_DEADLINE_SECONDS``, shorter than the store's lock wait, so that a process
+  waiting for the lock never gives up behind a refresh that is still going.
 """
 
 from __future__ import annotations
@@ -21,13 +24,18 @@ import threading
 import time
 from collections.abc import Callable
 
-import backoff
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 from typing_extensions import override
 
 from lightspeed_client.errors import AuthorizationError, LightspeedError
-from lightspeed_client.token_store import TokenState, TokenStore, fingerprint
+from lightspeed_client.responses import backoff_seconds, error_body, retry_after_seconds
+from lightspeed_client.token_store import (
+    LOCK_TIMEOUT_SECONDS,
+    TokenState,
+    TokenStore,
+    fingerprint,
+)
 
 LOGGER = logging.getLogger("lightspeed_client.auth")
 
@@ -36,6 +44,14 @@ DEFAULT_REFRESH_MARGIN = 300.0
 #: Attempts at one refresh when the token endpoint fails in a retriable way.
 TOKEN_ENDPOINT_ATTEMPTS = 4
 RETRIABLE_TOKEN_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The longest one refresh may take, every attempt and wait included (a slow attempt is cut
+#: short, a wait that would overrun ends the refresh). The refresh holds the token store's
+#: lock, so this stays well under the lock's wait (the rest is for reading and writing the
+#: store).
+TOKEN_REFRESH_DEADLINE_SECONDS = LOCK_TIMEOUT_SECONDS - 30.0
+#: Backoff between token attempts when the endpoint gives no ``Retry-After``, in seconds.
+TOKEN_BACKOFF_BASE_SECONDS = 1.0
+TOKEN_BACKOFF_CAP_SECONDS = 15.0
 
 
 def redact(text: str, secrets: tuple[str | None, ...]) -> str:
@@ -86,11 +102,8 @@ def token_error_details(response: requests.Response) -> tuple[str | None, str]:
     Returns:
         The ``error`` code (or None) and a human-readable description.
     """
-    try:
-        body = json.loads(response.text)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = error_body(response)
+    if body is None:
         return None, f"HTTP {response.status_code} {response.reason}"
     error = body.get("error")
     description = body.get("error_description") or body.get("message") or ""
@@ -160,6 +173,8 @@ class LightspeedAuthenticator(APIAuthenticatorBase):
         timeout: float = 30.0,
         http: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Create the authenticator.
 
@@ -170,9 +185,12 @@ class LightspeedAuthenticator(APIAuthenticatorBase):
             token_store: Where the token chain is kept and shared.
             refresh_token: The refresh token setting (the chain's first token).
             refresh_margin: Refresh this many seconds before expiry at most.
-            timeout: Seconds to wait for the token endpoint.
+            timeout: Seconds to wait for the token endpoint (each attempt is cut shorter
+                when the refresh's deadline is nearer).
             http: Session for token requests (a plain one by default).
-            clock: Wall-clock time source (seconds since the epoch).
+            clock: Wall-clock time source (seconds since the epoch), for token expiry.
+            monotonic: Monotonic time source, for the refresh's deadline.
+            sleep: Sleeper between token attempts (replaced in tests, as the session's is).
         """
         super().__init__()
         self.client_id = client_id
@@ -184,6 +202,8 @@ class LightspeedAuthenticator(APIAuthenticatorBase):
         self.timeout = timeout
         self._http = http or requests.Session()
         self._clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._state: TokenState | None = None
         self._thread_lock = threading.RLock()
         #: Refreshes this process made (each one a rotation of the chain).
@@ -323,30 +343,48 @@ class LightspeedAuthenticator(APIAuthenticatorBase):
     def _post_token_request(
         self, form: dict[str, str], *, secrets: tuple[str | None, ...]
     ) -> requests.Response:
-        """POST to the token endpoint, retrying 429/5xx and dropped connections a few times."""
-        waits = backoff.expo(base=2, factor=1, max_value=15)
-        next(waits)  # the generator's first value is a priming None
+        """POST to the token endpoint, retrying 429/5xx and dropped connections a few times.
+
+        Every attempt and wait fits within ``TOKEN_REFRESH_DEADLINE_SECONDS``: an attempt's
+        timeout is cut to the time left, and a wait (``Retry-After`` or backoff) that would
+        overrun the deadline ends the refresh instead.
+        """
+        started = self._monotonic()
+        deadline = started + TOKEN_REFRESH_DEADLINE_SECONDS
         failure = ""
-        for attempt in range(1, TOKEN_ENDPOINT_ATTEMPTS + 1):
+        attempt = 0
+        while attempt < TOKEN_ENDPOINT_ATTEMPTS:
+            attempt += 1
+            timeout = min(self.timeout, max(deadline - self._monotonic(), 1.0))
+            asked: float | None = None
             try:
-                response = self._http.post(self.token_url, data=form, timeout=self.timeout)
+                response = self._http.post(self.token_url, data=form, timeout=timeout)
             except requests.RequestException as exc:
                 failure = f"{type(exc).__name__} talking to the token endpoint"
             else:
                 if response.status_code not in RETRIABLE_TOKEN_STATUSES:
                     return response
                 failure = f"HTTP {response.status_code} from the token endpoint"
-                retry_after = _retry_after_seconds(response)
-                if attempt < TOKEN_ENDPOINT_ATTEMPTS and retry_after is not None:
-                    LOGGER.warning("%s; retrying in %.1f s", failure, retry_after)
-                    time.sleep(retry_after)
-                    continue
-            if attempt < TOKEN_ENDPOINT_ATTEMPTS:
-                wait = backoff.full_jitter(next(waits))
-                LOGGER.warning("%s; retrying in %.1f s", failure, wait)
-                time.sleep(wait)
+                asked = retry_after_seconds(response)
+            if attempt == TOKEN_ENDPOINT_ATTEMPTS:
+                break
+            wait = asked
+            if wait is None:
+                wait = backoff_seconds(
+                    attempt, base=TOKEN_BACKOFF_BASE_SECONDS, cap=TOKEN_BACKOFF_CAP_SECONDS
+                )
+            if self._monotonic() + wait >= deadline:
+                failure = (
+                    f"{failure}; waiting {wait:.0f} s more would take the refresh past its "
+                    f"{TOKEN_REFRESH_DEADLINE_SECONDS:.0f} s limit, run again later"
+                )
+                break
+            LOGGER.warning("%s; retrying in %.1f s", failure, wait)
+            self._sleep(wait)
+        elapsed = self._monotonic() - started
         msg = redact(
-            f"Token refresh failed after {TOKEN_ENDPOINT_ATTEMPTS} attempts: {failure}", secrets
+            f"Token refresh failed after {attempt} attempt(s) in {elapsed:.0f} s: {failure}",
+            secrets,
         )
         raise LightspeedError(msg)
 
@@ -388,11 +426,3 @@ def token_state_from_response(
         account_id=account_from_access_token(access_token) or previous_account,
         seeded_from=seeded_from or fingerprint(refresh_token),
     )
-
-
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
-        return None

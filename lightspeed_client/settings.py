@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from lightspeed_client.errors import ConfigurationError
+from lightspeed_client.responses import MAX_RETRY_AFTER_SECONDS
+from lightspeed_client.session import MAX_RATE_LIMITED_RETRIES
 
 DEFAULT_API_URL = "https://api.lightspeedapp.com"
 DEFAULT_AUTH_URL = "https://cloud.lightspeedapp.com/auth/oauth/authorize"
@@ -105,8 +107,12 @@ CONNECTION_PROPERTIES = th.PropertiesList(
         default=DEFAULT_MAX_RETRIES,
         title="Max Retries",
         description=(
-            "Retries of one request after a 5xx, a 429 or a dropped connection "
-            "before the run fails."
+            "Retries of one request, with backoff, after transient failures before the run "
+            "fails: server errors (5xx, Cloudflare's 520-524), edit conflicts (409), a 400 "
+            '"Please try again later." and dropped connections, all counted together. '
+            "429s are not counted: they are waited out as Retry-After asks, up to "
+            f"{MAX_RATE_LIMITED_RETRIES} times (a Retry-After over "
+            f"{MAX_RETRY_AFTER_SECONDS:.0f} s fails the run)."
         ),
     ),
     th.Property(

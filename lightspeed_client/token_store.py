@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
-from lightspeed_client.errors import ConfigurationError
+from lightspeed_client.errors import ConfigurationError, LightspeedError
 
+#: How long a process waits for another to release the store's lock. A holder refreshes
+#: within ``auth.TOKEN_REFRESH_DEADLINE_SECONDS``, which is shorter.
 LOCK_TIMEOUT_SECONDS = 120.0
 
 
@@ -75,10 +77,26 @@ class TokenStore:
 
         Yields:
             Nothing; the lock is held inside the ``with`` block.
+
+        Raises:
+            LightspeedError: Another process held the lock for longer than
+                ``LOCK_TIMEOUT_SECONDS``.
         """
         self._ensure_folder()
-        with self._lock:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            msg = (
+                f"Another process held the lock of token store {self.path} for more than "
+                f"{self._lock.timeout:.0f} s, longer than any token refresh takes: look for a "
+                "hung tap-lightspeed, target-lightspeed or lightspeed-authorize using the same "
+                f"API client, stop it, then run again (the lock file is {self._lock.lock_file})"
+            )
+            raise LightspeedError(msg) from None
+        try:
             yield
+        finally:
+            self._lock.release()
 
     def read(self) -> TokenState | None:
         """Read the store.
@@ -106,6 +124,8 @@ class TokenStore:
     def write(self, state: TokenState) -> None:
         """Replace the store atomically; the file is created with mode 0600.
 
+        A write that fails leaves the previous store as it was and no temporary file behind.
+
         Args:
             state: The new state.
         """
@@ -113,12 +133,11 @@ class TokenStore:
         payload = json.dumps(asdict(state), indent=2, sort_keys=True).encode()
         fd, tmp_name = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
         try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
+            with os.fdopen(fd, "wb") as tmp:
+                os.fchmod(tmp.fileno(), 0o600)
+                tmp.write(payload)
+                tmp.flush()
+                os.fsync(tmp.fileno())
             os.replace(tmp_name, self.path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

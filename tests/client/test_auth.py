@@ -6,11 +6,23 @@ import os
 import stat
 
 import pytest
+import requests
 
-from lightspeed_client import AuthorizationError, LightspeedAPIError, LightspeedClient
-from lightspeed_client.token_store import TokenState, TokenStore, fingerprint
+from lightspeed_client import (
+    AuthorizationError,
+    LightspeedAPIError,
+    LightspeedClient,
+    LightspeedError,
+)
+from lightspeed_client import token_store as token_store_module
+from lightspeed_client.token_store import (
+    LOCK_TIMEOUT_SECONDS,
+    TokenState,
+    TokenStore,
+    fingerprint,
+)
 
-from .conftest import ACCOUNT, API, CLIENT_SECRET, FIRST_REFRESH, bucket_headers
+from .conftest import ACCOUNT, API, CLIENT_SECRET, FIRST_REFRESH, FakeTime, bucket_headers
 
 ACCOUNT_JSON = {"@attributes": {"count": "1"}, "Account": {"accountID": ACCOUNT, "name": "Kit"}}
 CUSTOMERS_URL = f"{API}/API/V3/Account/{ACCOUNT}/Customer.json"
@@ -213,8 +225,7 @@ def test_no_refresh_token_anywhere_is_explained(config, token_endpoint):
     assert token_endpoint.forms == []
 
 
-def test_token_endpoint_hiccups_are_retried(config, requests_mock, monkeypatch):
-    monkeypatch.setattr("lightspeed_client.auth.time.sleep", lambda _s: None)
+def test_token_endpoint_hiccups_are_retried(config, requests_mock):
     good = {
         "token_type": "Bearer",
         "expires_in": 1800,
@@ -226,9 +237,80 @@ def test_token_endpoint_hiccups_are_retried(config, requests_mock, monkeypatch):
         [{"status_code": 503, "text": "busy"}, {"status_code": 200, "json": good}],
     )
     client = LightspeedClient.for_config(config)
+    slept = []
+    client.authenticator._sleep = slept.append
     assert client.authenticator.access_token() == "access-token-x"
     state = TokenStore(config["token_store"]).read()
     assert state.expires_at - state.obtained_at == 1800
+    assert len(slept) == 1
+
+
+def client_on_fake_time(config, monkeypatch) -> tuple[LightspeedClient, FakeTime]:
+    """A client whose token attempts and waits run on a fake clock."""
+    fake = FakeTime()
+    client = LightspeedClient.for_config(config)
+    client.authenticator._sleep = fake.sleep
+    client.authenticator._monotonic = fake.clock
+    monkeypatch.setattr("lightspeed_client.auth.time.sleep", fake.sleep)
+    return client, fake
+
+
+def test_a_refresh_releases_the_lock_before_a_waiter_gives_up(config, requests_mock, monkeypatch):
+    client, fake = client_on_fake_time(config, monkeypatch)
+
+    def times_out(request, _context):
+        fake.now += request.timeout  # each attempt takes its whole timeout
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    requests_mock.post(config["token_url"], text=times_out)
+    started = fake.now
+    with pytest.raises(LightspeedError) as raised:
+        client.authenticator.access_token()
+    held = fake.now - started
+    assert held < LOCK_TIMEOUT_SECONDS
+    assert "Token refresh failed" in str(raised.value)
+    assert "ReadTimeout" in str(raised.value)
+    assert requests_mock.call_count >= 2  # the deadline cuts attempts short, not out
+
+
+def test_a_token_endpoint_asking_to_wait_too_long_fails_clearly(config, requests_mock, monkeypatch):
+    client, fake = client_on_fake_time(config, monkeypatch)
+    requests_mock.post(
+        config["token_url"], status_code=503, text="maintenance", headers={"Retry-After": "86400"}
+    )
+    with pytest.raises(LightspeedError) as raised:
+        client.authenticator.access_token()
+    assert fake.slept == []
+    assert "86400 s" in str(raised.value)
+    assert "run again later" in str(raised.value)
+    assert requests_mock.call_count == 1
+
+
+def test_a_lock_held_too_long_ends_in_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(token_store_module, "LOCK_TIMEOUT_SECONDS", 0.2)
+    holder = TokenStore(tmp_path / "tokens.json")
+    waiter = TokenStore(tmp_path / "tokens.json")
+    with holder.locked(), pytest.raises(LightspeedError) as raised, waiter.locked():
+        pass
+    message = str(raised.value)
+    assert f"lock of token store {tmp_path / 'tokens.json'}" in message
+    assert "hung tap-lightspeed, target-lightspeed" in message
+    with waiter.locked():  # free again once the holder is done
+        pass
+
+
+def test_a_failed_write_leaves_the_store_and_no_temporary_file(tmp_path, monkeypatch):
+    store = TokenStore(tmp_path / "tokens.json")
+    store.write(TokenState(refresh_token="def50-old"))
+
+    def disk_full(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("lightspeed_client.token_store.os.fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        store.write(TokenState(refresh_token="def50-new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
+    assert store.read() == TokenState(refresh_token="def50-old")
 
 
 def test_unwritable_store_fails_before_the_new_token_is_used(

@@ -15,6 +15,7 @@ from lightspeed_client import (
     RetriesExhaustedError,
     UncertainWriteError,
 )
+from lightspeed_client.responses import MAX_RETRY_AFTER_SECONDS
 
 from .conftest import (
     ACCOUNT,
@@ -117,7 +118,7 @@ def test_retries_run_out_with_a_clear_error(client, requests_mock):
     assert "limit=100" not in message
 
 
-@pytest.mark.parametrize("status", [400, 403, 404, 409, 422])
+@pytest.mark.parametrize("status", [400, 403, 404, 422])
 def test_client_errors_are_not_retried_and_carry_lightspeeds_message(client, requests_mock, status):
     body = {
         "httpCode": str(status),
@@ -142,6 +143,163 @@ def test_client_errors_are_not_retried_and_carry_lightspeeds_message(client, req
     assert error.message == "Object of type 'Item' not found with primary ID '2'."
     assert "load_relations" not in str(error)
     assert requests_mock.call_count == 2  # token + one API call, no retry
+
+
+def lightspeed_error(status: int, message: str) -> dict:
+    """A requests-mock response with Lightspeed's error envelope (served as text/html)."""
+    body = {"httpCode": str(status), "httpMessage": "Error", "message": message}
+    return {
+        "status_code": status,
+        "text": json.dumps(body),
+        "headers": {**bucket_headers(1), "Content-Type": "text/html"},
+    }
+
+
+EDIT_CONFLICT = lightspeed_error(409, "Edit conflict: the record was changed meanwhile.")
+TRY_AGAIN_LATER = lightspeed_error(400, "Please try again later.")
+CLOUDFLARE = {
+    status: {"status_code": status, "text": "<html>cloudflare</html>"} for status in range(520, 525)
+}
+CUSTOMERS_URL = f"{API}/API/V3/Account/{ACCOUNT}/Customer.json"
+OK = {"status_code": 200, "json": {"Customer": {"customerID": "1"}}, "headers": bucket_headers(1)}
+
+
+@pytest.mark.parametrize(
+    "transient",
+    [
+        EDIT_CONFLICT,
+        TRY_AGAIN_LATER,
+        lightspeed_error(400, "please try again later"),
+        *CLOUDFLARE.values(),
+    ],
+    ids=["409", "400-try-again-later", "400-try-again-later-loosely", *map(str, CLOUDFLARE)],
+)
+def test_transient_answers_are_retried_with_backoff_like_5xx(client, requests_mock, transient):
+    slept = []
+    client.session._sleep = slept.append
+    requests_mock.get(ITEMS_URL, [transient, transient, OK])
+    assert client.session.get(ITEMS_URL).status_code == 200
+    assert len(slept) == 2
+    assert all(0 <= s <= client.session.backoff_cap for s in slept)
+    assert client.session.stats.retries == 2
+
+
+def test_transient_answers_share_one_retry_budget(config, token_endpoint, requests_mock):
+    client = LightspeedClient.for_config({**config, "max_retries": 4})
+    slept = []
+    client.session._sleep = slept.append
+    requests_mock.get(
+        ITEMS_URL,
+        [
+            {"status_code": 503, "text": "busy"},
+            EDIT_CONFLICT,
+            {"exc": requests.exceptions.ConnectionError("Connection reset by peer")},
+            CLOUDFLARE[522],
+            TRY_AGAIN_LATER,
+            OK,
+        ],
+    )
+    with pytest.raises(RetriesExhaustedError) as raised:
+        client.session.get(ITEMS_URL)
+    assert raised.value.attempts == 5
+    assert raised.value.status == 400
+    assert "Please try again later." in str(raised.value)
+    assert len(slept) == 4
+
+
+def test_a_400_with_another_message_is_not_retried(client, requests_mock):
+    requests_mock.post(
+        CUSTOMERS_URL, [lightspeed_error(400, "Please try again later with a name."), OK]
+    )
+    with pytest.raises(LightspeedAPIError) as raised:
+        client.session.post(CUSTOMERS_URL, json={})
+    assert raised.value.status == 400
+    assert requests_mock.call_count == 2  # token + one API call
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [EDIT_CONFLICT, TRY_AGAIN_LATER, CLOUDFLARE[521], CLOUDFLARE[522], CLOUDFLARE[523]],
+    ids=["409", "400-try-again-later", "521", "522", "523"],
+)
+def test_a_create_refused_without_being_carried_out_is_sent_again(client, requests_mock, refusal):
+    requests_mock.post(CUSTOMERS_URL, [refusal, OK])
+    response = client.session.post(CUSTOMERS_URL, json={"firstName": "Ada"})
+    assert response.json() == {"Customer": {"customerID": "1"}}
+    assert client.session.stats.retries == 1
+
+
+@pytest.mark.parametrize("status", [520, 524])
+def test_a_create_that_cloudflare_lost_track_of_is_in_doubt(client, requests_mock, status):
+    requests_mock.post(CUSTOMERS_URL, [CLOUDFLARE[status], OK])
+    with pytest.raises(UncertainWriteError, match=f"HTTP {status}"):
+        client.session.post(CUSTOMERS_URL, json={"firstName": "Ada"})
+    assert requests_mock.call_count == 2  # token + one API call
+
+
+def test_an_update_hit_by_an_edit_conflict_is_sent_again(client, requests_mock):
+    url = f"{API}/API/V3/Account/{ACCOUNT}/Customer/1.json"
+    requests_mock.put(url, [EDIT_CONFLICT, OK])
+    assert client.session.put(url, json={"firstName": "Ada"}).status_code == 200
+    assert [r.json() for r in requests_mock.request_history[1:]] == [{"firstName": "Ada"}] * 2
+
+
+def test_an_edit_conflict_can_be_left_to_the_caller(client, requests_mock):
+    url = f"{API}/API/V3/Account/{ACCOUNT}/Customer/1.json"
+    requests_mock.put(url, [EDIT_CONFLICT, OK])
+    prepared = client.session.prepare_request(requests.Request("PUT", url, json={"a": 1}))
+    with pytest.raises(LightspeedAPIError) as raised:
+        client.session.send(prepared, retry_conflicts=False)
+    assert raised.value.status == 409
+    assert raised.value.message == "Edit conflict: the record was changed meanwhile."
+    assert requests_mock.call_count == 2  # token + one API call
+    assert client.session.stats.retries == 0
+
+
+def test_a_retry_after_up_to_the_cap_is_waited_as_asked(client, requests_mock):
+    fake = FakeTime()
+    client.pacer._clock, client.pacer._sleep = fake.clock, fake.sleep
+    cap = f"{MAX_RETRY_AFTER_SECONDS:.0f}"
+    requests_mock.get(ITEMS_URL, [{"status_code": 429, "headers": {"Retry-After": cap}}, OK])
+    assert client.session.get(ITEMS_URL).status_code == 200
+    assert fake.slept == [MAX_RETRY_AFTER_SECONDS]
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once_and_clearly(client, requests_mock):
+    fake = FakeTime()
+    client.pacer._clock, client.pacer._sleep = fake.clock, fake.sleep
+    requests_mock.get(
+        ITEMS_URL,
+        status_code=429,
+        text=json.dumps({"httpCode": "429", "message": "Too Many Requests"}),
+        headers={"Retry-After": "86400"},
+    )
+    with pytest.raises(LightspeedAPIError) as raised:
+        client.session.get(ITEMS_URL + "?limit=100")
+    error = raised.value
+    assert error.status == 429
+    assert "86400 s" in str(error)
+    assert "run again later" in str(error)
+    assert "limit=100" not in str(error)
+    assert requests_mock.call_count == 2  # token + one API call
+    assert fake.slept == []
+    # Other requests on these credentials are not held back for a day either.
+    assert client.pacer.delay_for(1) < MAX_RETRY_AFTER_SECONDS
+
+
+def test_a_caller_backs_off_with_the_sessions_own_backoff(client, monkeypatch):
+    monkeypatch.setattr("random.uniform", lambda low, high: high)  # the jitter's ceiling
+    slept = []
+    client.session._sleep = slept.append
+    client.session.backoff_base, client.session.backoff_cap = 2.0, 5.0
+    waits = [
+        client.session.wait_before_retry(
+            retry, method="POST", path="/Customer.json", failure="HTTP 503"
+        )
+        for retry in (1, 2, 3, 4)
+    ]
+    assert waits == slept == [2.0, 4.0, 5.0, 5.0]
+    assert client.session.stats.retries == 4
 
 
 def test_a_create_that_may_have_been_stored_is_not_retried_blindly(client, requests_mock):
