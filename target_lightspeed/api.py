@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 LOOKUP_RELATIONS = {"customers": ("Contact",), "items": (), "sales": ()}
 
 
-class LightspeedWriter:
-    """Reads and writes one target account."""
+class LightspeedAPI:
+    """Reads and writes one target account (every request of the target)."""
 
     def __init__(self, client: LightspeedClient, reference_number_source: str) -> None:
-        """Create the writer.
+        """Create the API access.
 
         Args:
             client: The shared client of the target's credentials.

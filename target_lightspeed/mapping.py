@@ -285,6 +285,11 @@ class Mapped:
         return f"content:{self.hash[:32]}"
 
     @property
+    def source_key(self) -> str | None:
+        """The record's source key in the ledger: ``<stream>:<source id>`` (None: no id)."""
+        return f"{self.stream}:{self.source_id}" if self.source_id is not None else None
+
+    @property
     def match_key_text(self) -> str | None:
         """The first match key as text, or None when the record has none."""
         return self.keys[0].text if self.keys else None
@@ -299,12 +304,35 @@ class SaleRefs:
         items: Source item id -> target id (None: unknown).
         customers_by_email: Email (lower case) -> target id.
         items_by_key: ``field=value`` (e.g. ``customSku=A-1``) -> target id.
+        ambiguous: ``customers:<source id>`` or ``items:<source id>`` -> the streams that
+            each hold a record with that source id, none nearer to the sale's stream.
     """
 
     customers: dict[str, str | None] = field(default_factory=dict)
     items: dict[str, str | None] = field(default_factory=dict)
     customers_by_email: dict[str, str | None] = field(default_factory=dict)
     items_by_key: dict[str, str | None] = field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+
+    def check_unambiguous(self, entity: str, source: str, where: str) -> None:
+        """Reject a reference that records of several streams could mean.
+
+        Args:
+            entity: ``customers`` or ``items``.
+            source: The source id.
+            where: The field, for the message.
+
+        Raises:
+            MappingError: Several streams hold a record with that source id.
+        """
+        streams = self.ambiguous.get(f"{entity}:{source}")
+        if streams:
+            msg = (
+                f"field '{where}': {entity[:-1]} {source} of the source account is ambiguous: "
+                f"streams {', '.join(streams)} each hold one, and none is nearer to this "
+                "stream by name"
+            )
+            raise MappingError(msg, field=where)
 
 
 # Value helpers ----------------------------------------------------------------------------
@@ -832,6 +860,7 @@ class RecordMapper:
         source = _id_text(rec.get("customerID"), "customerID")
         if source is None:
             return None
+        refs.check_unambiguous("customers", source, "customerID")
         target = refs.customers.get(source)
         if target is not None:
             return target
@@ -860,6 +889,7 @@ class RecordMapper:
         else:
             source = _id_text(line.get("itemID"), f"{where}.itemID")
             if source is not None:
+                refs.check_unambiguous("items", source, f"{where}.itemID")
                 item = refs.items.get(source)
                 if item is None and "itemID" in self.settings.keep_foreign_keys:
                     item = source
@@ -900,6 +930,22 @@ class RecordMapper:
         if archived:
             out["archived"] = True
         return out
+
+
+def source_id_text(value: Any) -> str:
+    """A source id as text, ``""`` for none (``0``, ``""``, None, not a number).
+
+    Args:
+        value: The id as read.
+
+    Returns:
+        The id, or ``""``.
+    """
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return ""
+    return str(number) if number else ""
 
 
 def key_value(entity: str, name: str, normalized: Mapping[str, Any]) -> str:
