@@ -18,6 +18,7 @@ entity's rules are a subclass and an entry in :data:`WRITERS`.
 
 from __future__ import annotations
 
+import re
 import typing as t
 from collections import defaultdict
 
@@ -49,6 +50,8 @@ REJECT_STATUSES = frozenset({400, 404, 405, 409, 410, 413, 422})
 CREATE_TIME_MARGIN = 600.0
 #: Field by which records without a match key are looked for, matched then by whole content.
 CONTENT_LOOKUP_FIELDS = {"customers": "lastName", "items": "description"}
+#: What separates the words of a stream name (``public-shop_a.sales``).
+_WORD_SEPARATORS = re.compile(r"[-_./]+")
 #: Fields of a sale that an update may change (lines and payments are written once).
 SALE_HEADER_EXCLUDED = frozenset({"SaleLines", "SalePayments", "completed"})
 
@@ -517,7 +520,7 @@ class SaleWriter(RecordWriter):
 
     Which stream a source id belongs to: since source keys are ``<stream>:<id>``, a sale's
     ``customerID`` must name a customer stream. It is the customer stream (among those the
-    ledger knows) whose name shares the longest beginning with the sale's stream name: the
+    ledger knows) whose name shares the most leading words with the sale's stream name: the
     same tap or schema (``shop_a-sales`` -> ``shop_a-customers``, not ``shop_b-customers``).
     When several share it equally (``sales`` beside ``customers`` and ``crm_contacts``), the
     one of them holding that id; held by more than one, the sale is rejected as ambiguous
@@ -643,6 +646,10 @@ WRITERS: dict[str, type[RecordWriter]] = {
 def nearest_streams(stream: str, candidates: t.Iterable[str]) -> list[str]:
     """Return the candidate streams whose names share the longest beginning with a stream's.
 
+    Names are compared word by word (words separated by ``-``, ``_``, ``.``, ``/``), so
+    ``shop_a-sales`` shares two words with ``shop_a-customers``, one with
+    ``shop_b-customers`` and none with ``customers``.
+
     Args:
         stream: The referring stream (``shop_a-sales``).
         candidates: Streams of the referred entity (``shop_a-customers``, ``shop_b-customers``).
@@ -658,8 +665,9 @@ def nearest_streams(stream: str, candidates: t.Iterable[str]) -> list[str]:
 
 
 def _common_prefix(a: str, b: str) -> int:
+    """Count the leading words two stream names share."""
     length = 0
-    for x, y in zip(a, b, strict=False):
+    for x, y in zip(_WORD_SEPARATORS.split(a), _WORD_SEPARATORS.split(b), strict=False):
         if x != y:
             break
         length += 1
