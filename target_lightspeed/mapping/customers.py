@@ -12,6 +12,7 @@ from target_lightspeed.mapping.fields import (
     elements,
     plain_key_value,
     plain_stored_key_values,
+    scalars,
     to_scalar,
     to_text,
 )
@@ -86,12 +87,7 @@ READ_ONLY = frozenset({"customerID", "contactID", "createTime", "timeStamp", "me
 def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]:
     """Fold flat columns (``email``, ``phone``, ``address1``...) into the customer's Contact.
 
-    Args:
-        mapper: The stream's mapper (its settings, warnings).
-        record: The input record.
-
-    Returns:
-        A new dict in tap shape.
+    The ``normalize`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
     out: dict[str, Any] = {}
     known = set(CUSTOMER_FIELDS) | set(CUSTOMER_REFERENCE_FKS) | {"Contact"}
@@ -140,26 +136,10 @@ def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]
 def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> dict[str, Any]:
     """Build a customer's payload (Contact with its emails, phones, addresses, websites).
 
-    Args:
-        mapper: The stream's mapper (its settings, foreign keys, warnings).
-        rec: The record in tap shape.
-        context: Its source id, resolved references and notes.
-
-    Returns:
-        The payload (tap shape, before the wire form).
-
-    Raises:
-        MappingError: The record cannot be written; the message names the field.
+    The ``build`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
-    payload: dict[str, Any] = {}
-    for name in CUSTOMER_FIELDS:
-        if name in rec:
-            payload[name] = to_scalar(name, rec[name], name)
-    for name in CUSTOMER_REFERENCE_FKS:
-        if name in rec:
-            mapped = mapper.reference_fk(name, rec[name], name)
-            if mapped is not None:
-                payload[name] = mapped
+    payload = scalars(rec, CUSTOMER_FIELDS)
+    payload.update(mapper.reference_fks(rec, CUSTOMER_REFERENCE_FKS))
     contact_in = rec.get("Contact") or {}
     contact: dict[str, Any] = {}
     for name in CONTACT_FIELDS:
@@ -190,15 +170,7 @@ def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> d
 
 
 def key_value(name: str, normalized: Mapping[str, Any]) -> str:
-    """Read a match key field of a customer in tap shape: the primary email, in lower case.
-
-    Args:
-        name: The key field.
-        normalized: The customer in tap shape.
-
-    Returns:
-        The value, ``""`` when absent.
-    """
+    """The ``key_value`` of customers: ``email`` is the primary email, in lower case."""
     if name != "email":
         return plain_key_value(name, normalized)
     contact = normalized.get("Contact")
@@ -212,15 +184,7 @@ def key_value(name: str, normalized: Mapping[str, Any]) -> str:
 
 
 def stored_key_values(name: str, stored: Mapping[str, Any]) -> list[str]:
-    """Read a match key field of a stored customer: every email it can be found by.
-
-    Args:
-        name: The key field.
-        stored: A customer as the API returned it.
-
-    Returns:
-        The values, normalised (emails in lower case).
-    """
+    """The ``stored_key_values`` of customers: ``email`` is every email, in lower case."""
     if name != "email":
         return plain_stored_key_values(name, stored)
     contact = stored.get("Contact")

@@ -174,8 +174,12 @@ class EntityRules:
         source_id_field: The field holding its id in the source account (``customerID``).
         key_fields: Match key fields: name -> (filter parameter, relations it needs).
         default_match_keys: Match key candidates when the setting leaves the entity out.
-        normalize: Folds a record's flat warehouse columns into the tap's shape.
-        build: Builds the write payload from the record in tap shape.
+        normalize: ``normalize(mapper, record)``: folds a record's flat warehouse columns into
+            the tap's shape (a new dict), warning once about columns it does not read
+            (:meth:`~target_lightspeed.mapping.mapper.RecordMapper.warn_unknown`).
+        build: ``build(mapper, rec, context)``: the write payload (tap shape, before the wire
+            form) of a record in tap shape; raises :class:`MappingError` naming the field
+            when the record cannot be written.
         key_value: Reads a match key field of a record in tap shape.
         stored_key_values: Reads a match key field of a stored record.
     """
@@ -291,6 +295,19 @@ def to_scalar(name: str, value: Any, where: str) -> Any:
     if isinstance(value, (Mapping, list)):
         raise MappingError(f"field '{where}': expected a single value", field=where)
     return to_text(value) if not isinstance(value, str) else value
+
+
+def scalars(rec: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Convert the top-level fields of a record that it has, each by the kind of its field.
+
+    Args:
+        rec: The record in tap shape.
+        names: The fields wanted.
+
+    Returns:
+        Field -> converted value, for the fields present.
+    """
+    return {name: to_scalar(name, rec[name], name) for name in names if name in rec}
 
 
 def elements(value: Any, element: str, where: str) -> list[dict[str, Any]]:

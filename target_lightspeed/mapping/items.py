@@ -11,8 +11,8 @@ from target_lightspeed.mapping.fields import (
     EntityRules,
     MappingError,
     elements,
+    scalars,
     to_number,
-    to_scalar,
     to_text,
 )
 
@@ -69,12 +69,7 @@ READ_ONLY = frozenset({"itemID", "systemSku", "createTime", "timeStamp", "avgCos
 def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]:
     """Fold flat columns (``sku``, ``price``, ``msrp``...) into the item's fields and Prices.
 
-    Args:
-        mapper: The stream's mapper (its settings, warnings).
-        record: The input record.
-
-    Returns:
-        A new dict in tap shape.
+    The ``normalize`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
     out: dict[str, Any] = {}
     known = set(ITEM_FIELDS) | set(ITEM_REFERENCE_FKS) | {"Prices"}
@@ -101,28 +96,12 @@ def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]
 def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> dict[str, Any]:
     """Build an item's payload (Prices by use type; upc and ean checked).
 
-    Args:
-        mapper: The stream's mapper (its settings, foreign keys, warnings).
-        rec: The record in tap shape.
-        context: Its source id, resolved references and notes.
-
-    Returns:
-        The payload (tap shape, before the wire form).
-
-    Raises:
-        MappingError: The record cannot be written; the message names the field.
+    The ``build`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
-    payload: dict[str, Any] = {}
-    for name in ITEM_FIELDS:
-        if name in rec:
-            payload[name] = to_scalar(name, rec[name], name)
+    payload = scalars(rec, ITEM_FIELDS)
     if "description" in payload and payload["description"] is not None:
         payload["description"] = payload["description"].strip()
-    for name in ITEM_REFERENCE_FKS:
-        if name in rec:
-            mapped = mapper.reference_fk(name, rec[name], name)
-            if mapped is not None:
-                payload[name] = mapped
+    payload.update(mapper.reference_fks(rec, ITEM_REFERENCE_FKS))
     if "Prices" in rec:
         prices = []
         for index, price in enumerate(elements(rec["Prices"], "ItemPrice", "Prices")):

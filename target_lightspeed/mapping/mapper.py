@@ -92,6 +92,19 @@ class RecordMapper:
         )
         return None
 
+    def reference_fks(self, rec: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+        """Map the reference-data foreign keys a record has (see :meth:`reference_fk`).
+
+        Args:
+            rec: The record in tap shape.
+            names: The foreign key fields.
+
+        Returns:
+            Field -> id to send, for those mapped.
+        """
+        mapped = {name: self.reference_fk(name, rec[name], name) for name in names if name in rec}
+        return {name: value for name, value in mapped.items() if value is not None}
+
     # -- match keys --------------------------------------------------------------------------
 
     def match_keys(self, normalized: Mapping[str, Any]) -> list[MatchKey]:

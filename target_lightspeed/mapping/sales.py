@@ -13,6 +13,7 @@ from target_lightspeed.mapping.fields import (
     MappingError,
     SaleRefs,
     elements,
+    scalars,
     to_boolean,
     to_id,
     to_number,
@@ -84,12 +85,7 @@ READ_ONLY = frozenset(
 def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]:
     """Fold flat columns (``reference_number``, ``lines``, ``payments``...) into a sale.
 
-    Args:
-        mapper: The stream's mapper (its settings, warnings).
-        record: The input record.
-
-    Returns:
-        A new dict in tap shape.
+    The ``normalize`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
     out: dict[str, Any] = {}
     known = set(SALE_FIELDS) | set(SALE_REFERENCE_FKS) | {"SaleLines", "SalePayments"}
@@ -137,25 +133,14 @@ def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> d
 
     A sale marked completed whose payments do not cover its total is left open (with a note).
 
-    Args:
-        mapper: The stream's mapper (its settings, foreign keys, warnings).
-        rec: The record in tap shape.
-        context: Its source id, resolved references and notes.
-
-    Returns:
-        The payload (tap shape, before the wire form).
-
-    Raises:
-        MappingError: The record cannot be written; the message names the field.
+    The ``build`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
     source_id, refs, notes = context.source_id, context.refs, context.notes
     payload: dict[str, Any] = {
         "referenceNumber": reference_number(mapper, rec, source_id),
         "referenceNumberSource": mapper.settings.reference_number_source,
     }
-    for name in SALE_FIELDS:
-        if name in rec:
-            payload[name] = to_scalar(name, rec[name], name)
+    payload.update(scalars(rec, SALE_FIELDS))
     for name in SALE_REFERENCE_FKS:
         mapped = mapper.reference_fk(name, rec.get(name), name) if name in rec else None
         if mapped is None and name in SALE_DEFAULTED_FKS:
