@@ -1,15 +1,17 @@
 """The writer: every decision and every request for the batches of one input stream.
 
-A batch is written in two phases:
+A batch is written in three steps:
 
-1. **decide**: every record is mapped to a write payload (bad records are rejected); the
+1. **look up**: every record is mapped to a write payload (bad records are rejected); the
    ledger is read for the batch; records it does not know are looked up in Lightspeed with
    ``IN`` filters (100 values per request), by match key candidate in order, or by content
-   for records without a match key. Then :func:`~target_lightspeed.decision.decide` (pure)
-   answers create, update, unchanged or reject for each record.
-2. **act**: each record costs at most one write: a PUT for an update, a POST for a create
-   (a create in doubt is looked up before it is sent again). Each write is committed to the
-   ledger at once.
+   for records without a match key.
+2. **decide**, record by record: :func:`~target_lightspeed.decision.decide` (pure) answers
+   create, update, unchanged or reject from the record, its ledger row and what the lookup
+   found;
+3. **act** on that decision: at most one write per record, a PUT for an update, a POST for a
+   create (a create in doubt is looked up before it is sent again), each committed to the
+   ledger at once, before the next record is decided.
 
 :class:`RecordWriter` writes customers and items; :class:`SaleWriter` adds what sales need
 (their customers and items resolved first, only the header compared for updates). A new
@@ -146,7 +148,10 @@ class RecordWriter:
     # -- the batch ---------------------------------------------------------------------------
 
     def write_batch(self, records: list[dict], lines: dict[int, int] | None = None) -> None:
-        """Map, look up, decide and write a batch of records.
+        """Map and look up a batch of records, then decide and write each one in turn.
+
+        Each record's decision reads its ledger row just before: a record written earlier in
+        the batch (the same match key twice) is then known, and not created twice.
 
         Args:
             records: The records, in input order.
@@ -154,19 +159,20 @@ class RecordWriter:
         """
         self._lines = dict(lines or {})
         try:
-            for item, decision in self.decide_batch(records):
-                self.act(item, decision)
+            for item, stored in self.look_up_batch(records):
+                self.act(item, self.decide(item, stored))
         finally:
             self._lines = {}
 
-    def decide_batch(self, records: list[dict]) -> list[tuple[Mapped, Decision]]:
-        """Map the records, read the ledger, look up the unknown ones, and decide.
+    def look_up_batch(self, records: list[dict]) -> list[tuple[Mapped, dict[str, t.Any] | None]]:
+        """Map the records, read the ledger, and look up in Lightspeed those it does not know.
 
         Args:
             records: The records, in input order.
 
         Returns:
-            Each mappable record with its decision, in input order (the others are rejected).
+            Each mappable record with what the lookup found (None: nothing or not looked
+            up), in input order; the others are rejected.
         """
         refs = self.references(records)
         mapped: list[Mapped] = []
@@ -181,10 +187,20 @@ class RecordWriter:
         without_key = [m for m in unknown if not m.keys]
         found.update(self.content_lookup(without_key))
         found.update(self.find_interrupted([m for m in without_key if id(m) not in found], rows))
-        return [
-            (item, decide(self.case(item, rows.get(item.ledger_key), found.get(id(item)))))
-            for item in mapped
-        ]
+        return [(item, found.get(id(item))) for item in mapped]
+
+    def decide(self, item: Mapped, stored: dict[str, t.Any] | None) -> Decision:
+        """Decide about one record from its ledger row (read now) and what the lookup found.
+
+        Args:
+            item: The mapped record.
+            stored: What the lookup found.
+
+        Returns:
+            The decision of :func:`~target_lightspeed.decision.decide`.
+        """
+        row = self.runtime.ledger.get_many(self.entity, [item.ledger_key]).get(item.ledger_key)
+        return decide(self.case(item, row, stored))
 
     def case(self, item: Mapped, row: LedgerEntry | None, stored: dict[str, t.Any] | None) -> Case:
         """Gather what the decision about one record depends on.
