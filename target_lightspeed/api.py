@@ -4,7 +4,7 @@ Every request goes through :class:`~lightspeed_client.client.LightspeedClient`'s
 paced by the leaky bucket (writes with their expected cost, from
 :func:`lightspeed_client.writes.write_cost`), authenticated, retried on 429/5xx/dropped
 connections. A create that may have been stored raises
-:class:`~lightspeed_client.errors.UncertainWriteError`, which the sink answers with a lookup.
+:class:`~lightspeed_client.errors.UncertainWriteError`, which the writer answers with a lookup.
 """
 
 from __future__ import annotations

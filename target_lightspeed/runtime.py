@@ -33,7 +33,7 @@ class UnmappedStreamError(ConfigurationError):
 class PendingBatch(t.Protocol):
     """A sink as the runtime sees it: the entity it writes and whether records wait."""
 
-    entity: t.ClassVar[str]
+    entity: str
 
     @property
     def current_size(self) -> int:
