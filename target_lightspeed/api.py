@@ -165,17 +165,3 @@ class LightspeedAPI:
 def _single(payload: Any, wire: str) -> dict[str, Any]:
     records = as_list(payload.get(wire)) if isinstance(payload, dict) else []
     return records[0] if records and isinstance(records[0], dict) else {}
-
-
-def record_id(entity: str, stored: Mapping[str, Any]) -> str:
-    """Return the id of a stored record.
-
-    Args:
-        entity: ``customers``, ``items`` or ``sales``.
-        stored: The record in wire form.
-
-    Returns:
-        Its id as text (``""`` when missing).
-    """
-    wire = WIRE_ENTITY[entity]
-    return str(stored.get(f"{wire[0].lower()}{wire[1:]}ID") or "")

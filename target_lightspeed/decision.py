@@ -13,7 +13,7 @@ import typing as t
 from dataclasses import dataclass
 
 from lightspeed_client.writes import changed_fields, matches_existing
-from target_lightspeed.api import record_id
+from target_lightspeed.mapping import record_id
 
 if t.TYPE_CHECKING:
     from target_lightspeed.ledger import LedgerEntry

@@ -26,7 +26,6 @@ from collections import defaultdict
 
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
 from lightspeed_client.writes import matches_existing
-from target_lightspeed.api import record_id
 from target_lightspeed.decision import CREATE, REJECT, UNCHANGED, UPDATE, Case, Decision, decide
 from target_lightspeed.mapping import (
     WIRE_ENTITY,
@@ -35,6 +34,7 @@ from target_lightspeed.mapping import (
     MatchKey,
     RecordMapper,
     SaleRefs,
+    record_id,
     source_id_text,
     stored_key_values,
 )

@@ -49,6 +49,7 @@ from target_lightspeed.mapping.entities import (
     WIRE_ENTITY,
     is_writable,
     key_value,
+    record_id,
     stored_key_values,
 )
 from target_lightspeed.mapping.fields import (
@@ -79,6 +80,7 @@ __all__ = [
     "SaleRefs",
     "is_writable",
     "key_value",
+    "record_id",
     "source_id_text",
     "stored_key_values",
 ]

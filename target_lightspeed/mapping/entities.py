@@ -69,3 +69,17 @@ def is_writable(entity: str, name: str) -> bool:
         False for read-only fields.
     """
     return not is_read_only(WIRE_ENTITY[entity], name)
+
+
+def record_id(entity: str, stored: Mapping[str, Any]) -> str:
+    """Return the id of a stored record.
+
+    Args:
+        entity: ``customers``, ``items`` or ``sales``.
+        stored: The record in wire form.
+
+    Returns:
+        Its id as text (``""`` when missing).
+    """
+    wire = WIRE_ENTITY[entity]
+    return str(stored.get(f"{wire[0].lower()}{wire[1:]}ID") or "")
