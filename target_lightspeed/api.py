@@ -4,7 +4,7 @@ Every request goes through :class:`~lightspeed_client.client.LightspeedClient`'s
 paced by the leaky bucket (writes with their expected cost, from
 :func:`lightspeed_client.writes.write_cost`), authenticated, retried on 429/5xx/dropped
 connections. A create that may have been stored raises
-:class:`~lightspeed_client.errors.UncertainWriteError`, which the sink answers with a lookup.
+:class:`~lightspeed_client.errors.UncertainWriteError`, which the writer answers with a lookup.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 LOOKUP_RELATIONS = {"customers": ("Contact",), "items": (), "sales": ()}
 
 
-class LightspeedWriter:
-    """Reads and writes one target account."""
+class LightspeedAPI:
+    """Reads and writes one target account (every request of the target)."""
 
     def __init__(self, client: LightspeedClient, reference_number_source: str) -> None:
-        """Create the writer.
+        """Create the API access.
 
         Args:
             client: The shared client of the target's credentials.
@@ -165,17 +165,3 @@ class LightspeedWriter:
 def _single(payload: Any, wire: str) -> dict[str, Any]:
     records = as_list(payload.get(wire)) if isinstance(payload, dict) else []
     return records[0] if records and isinstance(records[0], dict) else {}
-
-
-def record_id(entity: str, stored: Mapping[str, Any]) -> str:
-    """Return the id of a stored record.
-
-    Args:
-        entity: ``customers``, ``items`` or ``sales``.
-        stored: The record in wire form.
-
-    Returns:
-        Its id as text (``""`` when missing).
-    """
-    wire = WIRE_ENTITY[entity]
-    return str(stored.get(f"{wire[0].lower()}{wire[1:]}ID") or "")

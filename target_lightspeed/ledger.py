@@ -2,8 +2,22 @@
 
 Per target account, entity and match key it remembers the Lightspeed id and a hash of the
 body last written, so that a record whose payload did not change costs no request at all.
-It also remembers the record's source id (``source_key``), so that a sale's ``customerID``
-and line ``itemID`` of the source account map to ids of the target account.
+It also remembers the record's source key, ``<stream>:<source id>`` (the stream is
+everything before the first ``:``), so that a sale's ``customerID`` and line ``itemID`` of
+the source account map to ids of the target account, and two input streams mapped to one
+entity with overlapping ids stay apart.
+
+Schema versions (``meta.schema_version``), checked on open:
+
+- 1: source keys were the bare source id. Opening such a ledger migrates it (in one
+  transaction): rows created from a record without match key carry their stream in their
+  key (``source:<stream>:<id>``) and get it back; the others are attributed to the stream
+  named after their entity (``customers``, ``items``, ``sales``: the tap's own names). A row
+  of another stream is re-tagged the next time its record passes. A dry run migrates a
+  private copy and leaves the file alone.
+- 2: source keys are ``<stream>:<source id>``.
+
+A ledger of a newer version than this target knows stops the run.
 
 Crash safety: before a create, the row is marked ``pending`` and committed; after the
 response, the id and hash are committed. A SIGKILL therefore loses at most the write in
@@ -22,7 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from lightspeed_client.errors import ConfigurationError
+
+SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS records (
@@ -40,6 +56,14 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_source ON records (account_id, entity, source_key);
 CREATE INDEX IF NOT EXISTS records_by_lightspeed_id ON records (account_id, entity, lightspeed_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+#: Version 1 -> 2: tag bare source keys with their stream.
+_MIGRATE_1_TO_2 = """
+UPDATE records SET source_key = CASE
+    WHEN match_key LIKE 'source:%' THEN substr(match_key, 8)
+    ELSE entity || ':' || source_key
+END
+WHERE source_key IS NOT NULL;
 """
 
 WRITTEN = "written"
@@ -115,6 +139,58 @@ class Ledger:
                 (str(SCHEMA_VERSION),),
             )
             self.path.chmod(0o600)
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            self.close()
+            msg = (
+                f"Ledger {self.path} has schema version {version}, written by a newer "
+                f"target-lightspeed (this one knows up to {SCHEMA_VERSION}): upgrade the target"
+            )
+            raise ConfigurationError(msg)
+        if version < SCHEMA_VERSION:
+            if read_only:
+                # Migrate a private copy: a dry run never writes the file.
+                copy = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+                self._db.backup(copy)
+                self._db.close()
+                self._db = copy
+            self._migrate(self._db, version)
+
+    def schema_version(self) -> int:
+        """Return the schema version of the ledger file (the current one when there is none).
+
+        Returns:
+            The version.
+        """
+        if self._db is None:
+            return SCHEMA_VERSION
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:  # a file without the meta table: the first version
+            return 1
+        return int(row[0]) if row else 1
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection, version: int) -> None:
+        """Bring a ledger from an older schema version to the current one, in one transaction.
+
+        Args:
+            db: The ledger database.
+            version: Its schema version.
+        """
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if version < 2:
+                db.execute(_MIGRATE_1_TO_2)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the database (and drop the overlay of a dry run)."""
@@ -182,6 +258,27 @@ class Ledger:
                     ).fetchall()
                     out.update(dict(rows))
         return out
+
+    def source_streams(self, entity: str) -> list[str]:
+        """Return the streams that written rows of an entity came from.
+
+        Args:
+            entity: ``customers`` or ``items``.
+
+        Returns:
+            The stream names (the part of each source key before its first ``:``), sorted.
+        """
+        out: set[str] = set()
+        with self._lock:
+            for db in self._sources():
+                rows = db.execute(
+                    "SELECT DISTINCT substr(source_key, 1, instr(source_key, ':') - 1) "
+                    "FROM records WHERE account_id = ? AND entity = ? AND state = ? "
+                    "AND instr(source_key, ':') > 0",
+                    (self.account_id, entity, WRITTEN),
+                ).fetchall()
+                out.update(row[0] for row in rows)
+        return sorted(out)
 
     def claimed(self, entity: str, lightspeed_ids: list[str]) -> set[str]:
         """Tell which of some Lightspeed ids the ledger holds for a record already.

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
 from lightspeed_client.writes import TEXT_LIMIT, write_problem
 from target_lightspeed.reader import CheckedReader
-from target_lightspeed.target import UnmappedStreamError, UnreadableInputError
+from target_lightspeed.runtime import UnmappedStreamError
+from target_lightspeed.target import TargetLightspeed, UnreadableInputError
 from tests.target.conftest import messages, run_target, state
 
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
@@ -208,3 +210,25 @@ def test_write_problem_names_the_field_and_the_rule(
     else:
         assert found is not None
         assert found.startswith(problem), found
+
+
+# -- clean stops -----------------------------------------------------------------------------
+
+
+def test_a_refused_refresh_token_ends_in_one_line_not_a_traceback(mocked, config, tmp_path, caplog):
+    config = dict(config, refresh_token="revoked-token")
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    input_file = tmp_path / "input.jsonl"
+    input_file.write_text("\n".join(messages("customers", [ADA])) + "\n")
+    caplog.set_level("ERROR")
+    result = CliRunner().invoke(
+        TargetLightspeed.cli, ["--config", str(config_file), "--input", str(input_file)]
+    )
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any("lightspeed-authorize" in r.getMessage() for r in errors), caplog.text
+    assert all(r.exc_info is None for r in errors)
+    assert "revoked-token" not in caplog.text
+    assert not mocked.writes()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from target_lightspeed.mapping import MapperSettings, MappingError, RecordMapper, SaleRefs
-from target_lightspeed.target import parse_match_keys
+from target_lightspeed.settings import parse_match_keys
 
 DEFAULTS = {
     "default_employee_id": "1",

@@ -361,3 +361,14 @@ def test_progress_line_reports_counts_rate_and_bucket_wait(mocked, config, caplo
         "summary: stream 'customers' (customers): read 2; created 2, updated 0, unchanged 0, "
         "rejected 0. Why: created: not found by email (2)"
     ]
+
+
+def test_the_same_record_twice_in_a_batch_is_created_once(mocked, config):
+    result = run_target(config, customers([CUSTOMER_ROWS[1], dict(CUSTOMER_ROWS[1])]))
+    assert result.summary["customers"]["created"] == 1
+    assert result.summary["customers"]["unchanged"] == 1
+    assert [r.method for r in mocked.writes()] == ["POST"]
+    rows = [{"first_name": "No", "last_name": "Email"}] * 2  # no match key: by content
+    result = run_target(config, customers(rows))
+    assert result.summary["customers"]["created"] == 1
+    assert len(mocked.records("Customer")) == 2

@@ -1,0 +1,694 @@
+"""The writer: every decision and every request for the batches of one input stream.
+
+A batch is written in three steps:
+
+1. **look up**: every record is mapped to a write payload (bad records are rejected); the
+   ledger is read for the batch; records it does not know are looked up in Lightspeed with
+   ``IN`` filters (100 values per request), by match key candidate in order, or by content
+   for records without a match key.
+2. **decide**, record by record: :func:`~target_lightspeed.decision.decide` (pure) answers
+   create, update, unchanged or reject from the record, its ledger row and what the lookup
+   found;
+3. **act** on that decision: at most one write per record, a PUT for an update, a POST for a
+   create (a create in doubt is looked up before it is sent again), each committed to the
+   ledger at once, before the next record is decided.
+
+:class:`RecordWriter` writes customers and items; :class:`SaleWriter` adds what sales need
+(their customers and items resolved first, only the header compared for updates). A new
+entity's rules are a subclass and an entry in :data:`WRITERS`.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from collections import defaultdict
+
+from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
+from lightspeed_client.writes import matches_existing
+from target_lightspeed.decision import CREATE, REJECT, UNCHANGED, UPDATE, Case, Decision, decide
+from target_lightspeed.mapping import (
+    WIRE_ENTITY,
+    Mapped,
+    MappingError,
+    MatchKey,
+    RecordMapper,
+    SaleRefs,
+    record_id,
+    source_id_text,
+    stored_key_values,
+)
+
+if t.TYPE_CHECKING:
+    import logging
+
+    from target_lightspeed.ledger import LedgerEntry
+    from target_lightspeed.report import StreamSummary
+    from target_lightspeed.runtime import Runtime
+
+#: Statuses that reject the record (the run goes on); others stop the run.
+REJECT_STATUSES = frozenset({400, 404, 405, 409, 410, 413, 422})
+#: How far back a create in doubt is searched for by ``createTime`` (clock differences).
+CREATE_TIME_MARGIN = 600.0
+#: Field by which records without a match key are looked for, matched then by whole content.
+CONTENT_LOOKUP_FIELDS = {"customers": "lastName", "items": "description"}
+#: What separates the words of a stream name (``public-shop_a.sales``).
+_WORD_SEPARATORS = re.compile(r"[-_./]+")
+#: Fields of a sale that an update may change (lines and payments are written once).
+SALE_HEADER_EXCLUDED = frozenset({"SaleLines", "SalePayments", "completed"})
+
+
+class RecordWriter:
+    """Writes the records of one input stream to one Lightspeed entity."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        entity: str,
+        stream: str,
+        key_properties: t.Sequence[str],
+        logger: logging.Logger,
+        summary: StreamSummary,
+    ) -> None:
+        """Create the writer.
+
+        Args:
+            runtime: The run's shared parts.
+            entity: ``customers``, ``items`` or ``sales``.
+            stream: The input stream name.
+            key_properties: The stream's key properties.
+            logger: Where warnings go.
+            summary: The stream's counts in the run report.
+        """
+        self.runtime = runtime
+        self.entity = entity
+        self.stream = stream
+        self.key_properties = tuple(key_properties)
+        self.logger = logger
+        self.summary = summary
+        self.mapper = RecordMapper(stream, self.entity, runtime.mapper_settings, logger.warning)
+        #: ``id(record)`` -> its input line, for the batch being written.
+        self._lines: dict[int, int] = {}
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def reject(
+        self,
+        record: dict,
+        match_key: str | None,
+        status: int | None,
+        message: str,
+        *,
+        line: int | None = None,
+    ) -> None:
+        """Put a record in the rejects file and count it.
+
+        Args:
+            record: The record as read.
+            match_key: Its match key as text.
+            status: Lightspeed's HTTP status, or None when the target refused it.
+            message: The reason.
+            line: Its input line (default: looked up for the batch being written).
+        """
+        if line is None:
+            line = self._lines.get(id(record))
+        self.runtime.rejects.write(
+            stream=self.stream,
+            record=record,
+            match_key=match_key,
+            status=status,
+            message=message,
+            line=line,
+        )
+        where = f" (input line {line})" if line is not None else ""
+        self.logger.warning(
+            "Stream '%s': record %s%s rejected: %s",
+            self.stream,
+            match_key or self._record_name(record),
+            where,
+            message,
+        )
+        reason = f"HTTP {status}" if status else message.split(":", 1)[0]
+        self.runtime.report.outcome(self.summary, "rejected", reason)
+
+    def _record_name(self, record: dict) -> str:
+        """Name a record without a match key by its key properties (``customerID=5``)."""
+        named = [
+            f"{key}={record[key]}"
+            for key in self.key_properties
+            if isinstance(record, dict) and record.get(key) not in (None, "")
+        ]
+        return "|".join(named) if named else "(no match key)"
+
+    def _outcome(self, mapped: Mapped, outcome: str, reason: str) -> None:
+        for note in mapped.notes:
+            self.logger.info("Stream '%s': %s: %s", self.stream, mapped.ledger_key, note)
+        self.runtime.report.outcome(self.summary, outcome, reason)
+
+    # -- the batch ---------------------------------------------------------------------------
+
+    def write_batch(self, records: list[dict], lines: dict[int, int] | None = None) -> None:
+        """Map and look up a batch of records, then decide and write each one in turn.
+
+        Each record's decision reads its ledger row just before: a record written earlier in
+        the batch (the same match key twice) is then known, and not created twice.
+
+        Args:
+            records: The records, in input order.
+            lines: ``id(record)`` -> its input line.
+        """
+        self._lines = dict(lines or {})
+        try:
+            for item, stored in self.look_up_batch(records):
+                self.act(item, self.decide(item, stored))
+        finally:
+            self._lines = {}
+
+    def look_up_batch(self, records: list[dict]) -> list[tuple[Mapped, dict[str, t.Any] | None]]:
+        """Map the records, read the ledger, and look up in Lightspeed those it does not know.
+
+        Args:
+            records: The records, in input order.
+
+        Returns:
+            Each mappable record with what the lookup found (None: nothing or not looked
+            up), in input order; the others are rejected.
+        """
+        refs = self.references(records)
+        mapped: list[Mapped] = []
+        for record in records:
+            try:
+                mapped.append(self.mapper.map(record, refs, self.key_properties))
+            except MappingError as exc:
+                self.reject(record, None, None, str(exc))
+        rows = self.runtime.ledger.get_many(self.entity, [m.ledger_key for m in mapped])
+        unknown = [m for m in mapped if not _written(rows.get(m.ledger_key))]
+        found = self.lookup([m for m in unknown if m.keys])
+        without_key = [m for m in unknown if not m.keys]
+        found.update(self.content_lookup(without_key))
+        found.update(self.find_interrupted([m for m in without_key if id(m) not in found], rows))
+        return [(item, found.get(id(item))) for item in mapped]
+
+    def decide(self, item: Mapped, stored: dict[str, t.Any] | None) -> Decision:
+        """Decide about one record from its ledger row (read now) and what the lookup found.
+
+        Args:
+            item: The mapped record.
+            stored: What the lookup found.
+
+        Returns:
+            The decision of :func:`~target_lightspeed.decision.decide`.
+        """
+        row = self.runtime.ledger.get_many(self.entity, [item.ledger_key]).get(item.ledger_key)
+        return decide(self.case(item, row, stored))
+
+    def case(self, item: Mapped, row: LedgerEntry | None, stored: dict[str, t.Any] | None) -> Case:
+        """Gather what the decision about one record depends on.
+
+        Args:
+            item: The mapped record.
+            row: Its ledger row.
+            stored: What the lookup found.
+
+        Returns:
+            The case.
+        """
+        return Case(
+            entity=self.entity,
+            write_mode=self.runtime.write_mode,
+            payload_hash=item.hash,
+            body=self.compare_body(item),
+            match_key=item.match_key_text,
+            key_name=item.keys[0].name if item.keys else None,
+            source_key=item.source_key,
+            ledger=row,
+            stored=stored,
+        )
+
+    def act(self, item: Mapped, decision: Decision) -> None:
+        """Carry a decision out: the one write (or none) of a record, and its ledger row.
+
+        Args:
+            item: The mapped record.
+            decision: What :func:`~target_lightspeed.decision.decide` answered.
+        """
+        if decision.action == UNCHANGED:
+            if decision.remember and decision.target_id:
+                self.runtime.ledger.mark_written(
+                    self.entity,
+                    item.ledger_key,
+                    decision.target_id,
+                    decision.remembered_hash,
+                    item.source_key,
+                )
+            self._outcome(item, "unchanged", decision.reason)
+        elif decision.action == UPDATE:
+            self.update(item, str(decision.target_id), decision.reason)
+        elif decision.action == CREATE:
+            self.create(item, decision.reason)
+        else:
+            assert decision.action == REJECT
+            self.reject(item.record, item.match_key_text, None, decision.reason)
+
+    def references(self, records: list[dict]) -> SaleRefs | None:
+        """Resolve what the records refer to in the target account (sales only).
+
+        Args:
+            records: The batch.
+
+        Returns:
+            The resolved references, or None for entities without references.
+        """
+        return None
+
+    def compare_body(self, item: Mapped) -> dict[str, t.Any]:
+        """The part of the body an update writes (and that is compared with Lightspeed).
+
+        Args:
+            item: The mapped record.
+
+        Returns:
+            The body.
+        """
+        return item.body
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def lookup(self, batch: list[Mapped]) -> dict[int, dict[str, t.Any]]:
+        """Find existing records by match key, candidate after candidate, batched with IN.
+
+        Args:
+            batch: Records the ledger does not know.
+
+        Returns:
+            ``id(mapped)`` -> the stored record (wire form), for the records found.
+        """
+        found: dict[int, dict[str, t.Any]] = {}
+        pending = list(batch)
+        depth = 0
+        while pending:
+            groups: dict[tuple[str, ...], list[tuple[Mapped, MatchKey]]] = defaultdict(list)
+            for item in pending:
+                if len(item.keys) > depth:
+                    key = item.keys[depth]
+                    groups[key.fields].append((item, key))
+            if not groups:
+                break
+            for fields, members in groups.items():
+                stored = self.runtime.api.lookup(
+                    self.entity, fields[0], [key.values[0] for _, key in members]
+                )
+                for item, key in members:
+                    match = self._best_match(stored, key)
+                    if match is not None:
+                        found[id(item)] = match
+            pending = [item for item in pending if id(item) not in found]
+            depth += 1
+        return found
+
+    def content_lookup(self, batch: list[Mapped]) -> dict[int, dict[str, t.Any]]:
+        """Find records without a match key that Lightspeed already holds with the same content.
+
+        One batched lookup by ``lastName`` (customers) or ``description`` (items), then only
+        records holding every value of the body count, each claimed once.
+
+        Args:
+            batch: Records without a match key that the ledger does not know.
+
+        Returns:
+            ``id(mapped)`` -> the stored record, for the records found.
+        """
+        field = CONTENT_LOOKUP_FIELDS.get(self.entity)
+        if field is None:
+            return {}
+        wanted = [(m, str(m.payload.get(field) or "").strip()) for m in batch]
+        wanted = [(m, value) for m, value in wanted if value]
+        if not wanted:
+            return {}
+        stored = self.runtime.api.lookup(self.entity, field, [v for _, v in wanted])
+        return self._claim(stored, [item for item, _ in wanted])
+
+    def find_interrupted(
+        self, batch: list[Mapped], rows: dict[str, LedgerEntry]
+    ) -> dict[int, dict[str, t.Any]]:
+        """Find records without a match key whose create an interrupted run left pending.
+
+        Args:
+            batch: Records without a match key not found by content.
+            rows: Their ledger rows.
+
+        Returns:
+            ``id(mapped)`` -> the stored record, for the records found.
+        """
+        found: dict[int, dict[str, t.Any]] = {}
+        for item in batch:
+            row = rows.get(item.ledger_key)
+            if row is None:
+                continue
+            stored = self.find_created(item, row.attempted_at)
+            if stored is not None:
+                self.logger.info(
+                    "Stream '%s': %s was created by an interrupted run; found it",
+                    self.stream,
+                    item.ledger_key,
+                )
+                found[id(item)] = stored
+        return found
+
+    def _claim(
+        self, stored: list[dict[str, t.Any]], batch: list[Mapped]
+    ) -> dict[int, dict[str, t.Any]]:
+        """Match records by whole content, each stored record claimed once (oldest first)."""
+        claimed = self.runtime.ledger.claimed(
+            self.entity, [record_id(self.entity, record) for record in stored]
+        )
+        found: dict[int, dict[str, t.Any]] = {}
+        for item in batch:
+            candidates = [
+                record
+                for record in stored
+                if record_id(self.entity, record) not in claimed
+                and matches_existing(record, item.body)
+            ]
+            if candidates:
+                match = min(candidates, key=lambda r: int(record_id(self.entity, r) or 0))
+                claimed.add(record_id(self.entity, match))
+                found[id(item)] = match
+        return found
+
+    def _best_match(self, stored: list[dict[str, t.Any]], key: MatchKey) -> dict[str, t.Any] | None:
+        matches = [
+            record
+            for record in stored
+            if all(
+                value.casefold()
+                in {v.casefold() for v in stored_key_values(self.entity, f, record)}
+                for f, value in zip(key.fields, key.values, strict=True)
+            )
+        ]
+        if not matches:
+            return None
+        if len(matches) > 1:
+            self.logger.warning(
+                "Stream '%s': %d %s records match %s; using the oldest",
+                self.stream,
+                len(matches),
+                WIRE_ENTITY[self.entity],
+                key.text,
+            )
+        return min(matches, key=lambda r: int(record_id(self.entity, r) or 0))
+
+    def find_after_doubt(self, item: Mapped, attempted_at: float) -> dict[str, t.Any] | None:
+        """Look up a record whose create may or may not have been stored.
+
+        Args:
+            item: The mapped record.
+            attempted_at: When its create was first attempted.
+
+        Returns:
+            The stored record, or None when it is not there.
+        """
+        if item.keys:
+            return self.lookup([item]).get(id(item))
+        return self.find_created(item, attempted_at)
+
+    def find_created(self, item: Mapped, since: float | None) -> dict[str, t.Any] | None:
+        """Find a record without match key among those created since a time, by content.
+
+        Args:
+            item: The mapped record.
+            since: When its create was attempted (None: unknown, not searched).
+
+        Returns:
+            The stored record holding exactly the body, not claimed by another ledger row.
+        """
+        if since is None:
+            return None
+        created = self.runtime.api.created_since(self.entity, since - CREATE_TIME_MARGIN)
+        return self._claim(created, [item]).get(id(item))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def update(self, item: Mapped, target_id: str, reason: str) -> None:
+        """PUT a changed record; one gone from Lightspeed is looked up again, else created.
+
+        Args:
+            item: The mapped record.
+            target_id: Its id in the target account.
+            reason: What changed (for the summary).
+
+        Raises:
+            LightspeedAPIError: A status that stops the run.
+        """
+        if self.runtime.dry_run:
+            self._outcome(item, "updated", reason)
+            return
+        try:
+            self.runtime.api.update(self.entity, target_id, self.compare_body(item))
+        except LightspeedAPIError as exc:
+            if exc.status == 404:
+                self.logger.warning(
+                    "Stream '%s': %s %s is gone from Lightspeed; looking it up again",
+                    self.stream,
+                    WIRE_ENTITY[self.entity],
+                    target_id,
+                )
+                self.runtime.ledger.forget(self.entity, item.ledger_key)
+                found = self.lookup([item]).get(id(item))
+                if found is not None and record_id(self.entity, found) != target_id:
+                    self.update(item, record_id(self.entity, found), reason)
+                elif self.runtime.write_mode == "update":
+                    self.reject(item.record, item.match_key_text, 404, exc.message)
+                else:
+                    self.create(item, reason)
+                return
+            if exc.status in REJECT_STATUSES:
+                self.reject(item.record, item.match_key_text, exc.status, exc.message)
+                return
+            raise
+        self.runtime.report.wrote()
+        self.runtime.ledger.mark_written(
+            self.entity, item.ledger_key, target_id, item.hash, item.source_key
+        )
+        self._outcome(item, "updated", reason)
+
+    def create(self, item: Mapped, reason: str) -> None:
+        """POST a new record; a create in doubt is looked up before it is sent again.
+
+        Args:
+            item: The mapped record.
+            reason: Why it is created (for the summary).
+
+        Raises:
+            RetriesExhaustedError: Creates kept failing in doubt past the retry budget.
+            LightspeedAPIError: A status that stops the run.
+        """
+        ledger = self.runtime.ledger
+        if self.runtime.dry_run:
+            ledger.mark_written(self.entity, item.ledger_key, "dry-run", item.hash, item.source_key)
+            self._outcome(item, "created", reason)
+            return
+        attempted_at = ledger.mark_pending(self.entity, item.ledger_key, item.source_key)
+        attempts = self.runtime.client.settings.max_retries + 1
+        stored: dict[str, t.Any] | None = None
+        last_failure = ""
+        for _ in range(attempts):
+            try:
+                stored = self.runtime.api.create(self.entity, item.body)
+                self.runtime.report.wrote()
+                break
+            except UncertainWriteError as exc:
+                last_failure = exc.failure
+                self.logger.warning(
+                    "Stream '%s': create of %s in doubt (%s); looking it up before retrying",
+                    self.stream,
+                    item.ledger_key,
+                    exc.failure,
+                )
+                stored = self.find_after_doubt(item, attempted_at)
+                if stored is not None:
+                    self.runtime.report.wrote()
+                    break
+            except LightspeedAPIError as exc:
+                if exc.status not in REJECT_STATUSES:
+                    raise
+                ledger.forget(self.entity, item.ledger_key)
+                self.reject(item.record, item.match_key_text, exc.status, exc.message)
+                return
+        if stored is None:
+            raise RetriesExhaustedError(
+                method="POST",
+                path=f"/{WIRE_ENTITY[self.entity]}.json",
+                attempts=attempts,
+                last_failure=last_failure,
+            )
+        new_id = record_id(self.entity, stored)
+        ledger.mark_written(self.entity, item.ledger_key, new_id, item.hash, item.source_key)
+        self._outcome(item, "created", reason)
+
+
+class SaleWriter(RecordWriter):
+    """Writes sales with their lines and payments in one POST (matched by referenceNumber).
+
+    A sale refers to customers and items of the source account. Those of the run are written
+    first (:meth:`write_batch`), then each reference is resolved through the ledger (source
+    keys) or by match key (a customer's email, a line's sku).
+
+    Which stream a source id belongs to: since source keys are ``<stream>:<id>``, a sale's
+    ``customerID`` must name a customer stream. It is the customer stream (among those the
+    ledger knows) whose name shares the most leading words with the sale's stream name: the
+    same tap or schema (``shop_a-sales`` -> ``shop_a-customers``, not ``shop_b-customers``).
+    When several share it equally (``sales`` beside ``customers`` and ``crm_contacts``), the
+    one of them holding that id; held by more than one, the sale is rejected as ambiguous
+    rather than attached to a guess. Line ``itemID``s follow the same rule.
+    """
+
+    def write_batch(self, records: list[dict], lines: dict[int, int] | None = None) -> None:
+        """Write the run's pending customers and items, then the sales.
+
+        Args:
+            records: The sales, in input order.
+            lines: ``id(record)`` -> its input line.
+        """
+        self.runtime.write_pending(("customers", "items"))
+        super().write_batch(records, lines)
+
+    def compare_body(self, item: Mapped) -> dict[str, t.Any]:
+        """Only the header: lines and payments are written once, with the sale.
+
+        Args:
+            item: The mapped sale.
+
+        Returns:
+            The header fields.
+        """
+        return {k: v for k, v in item.body.items() if k not in SALE_HEADER_EXCLUDED}
+
+    def references(self, records: list[dict]) -> SaleRefs:
+        """Resolve the customers and items the sales refer to.
+
+        Args:
+            records: The batch.
+
+        Returns:
+            The resolved references.
+        """
+        refs = SaleRefs()
+        source_customers: set[str] = set()
+        source_items: set[str] = set()
+        emails: set[str] = set()
+        item_keys: dict[str, set[str]] = defaultdict(set)
+        for record in records:
+            try:
+                normalized = self.mapper.normalize(record)
+            except MappingError:
+                continue  # rejected when mapped
+            email = str(normalized.get("customer_email") or "").strip().lower()
+            if email:
+                emails.add(email)
+            if source_id_text(normalized.get("customerID")):
+                source_customers.add(source_id_text(normalized.get("customerID")))
+            for line in normalized.get("SaleLines") or []:
+                key = next((k for k in ("customSku", "upc", "ean") if line.get(k)), None)
+                if key is not None:
+                    item_keys[key].add(str(line[key]).strip())
+                elif source_id_text(line.get("itemID")):
+                    source_items.add(source_id_text(line.get("itemID")))
+        self._resolve_sources("customers", source_customers, refs.customers, refs.ambiguous)
+        self._resolve_sources("items", source_items, refs.items, refs.ambiguous)
+        if emails:
+            refs.customers_by_email.update(self._resolve_keys("customers", "email", emails))
+        for field, values in item_keys.items():
+            for value, target_id in self._resolve_keys("items", field, values).items():
+                refs.items_by_key[f"{field}={value}"] = target_id
+        return refs
+
+    def _resolve_sources(
+        self,
+        entity: str,
+        source_ids: set[str],
+        resolved: dict[str, str | None],
+        ambiguous: dict[str, list[str]],
+    ) -> None:
+        """Map source ids of an entity to target ids, by the stream rule of the class docstring.
+
+        Args:
+            entity: ``customers`` or ``items``.
+            source_ids: Ids of the source account.
+            resolved: Receives source id -> target id.
+            ambiguous: Receives ``<entity>:<source id>`` -> the streams holding it.
+        """
+        if not source_ids:
+            return
+        streams = nearest_streams(self.stream, self.runtime.ledger.source_streams(entity))
+        wanted = [f"{stream}:{source}" for stream in streams for source in sorted(source_ids)]
+        known = self.runtime.ledger.ids_by_source(entity, wanted)
+        for source in source_ids:
+            holders = [stream for stream in streams if f"{stream}:{source}" in known]
+            if len(holders) == 1:
+                resolved[source] = known[f"{holders[0]}:{source}"]
+            elif holders:
+                ambiguous[f"{entity}:{source}"] = holders
+
+    def _resolve_keys(self, entity: str, field: str, values: set[str]) -> dict[str, str | None]:
+        """Resolve match key values of another entity: ledger first, then one batched lookup."""
+        rows = self.runtime.ledger.get_many(entity, [f"{field}={v}" for v in values])
+        out: dict[str, str | None] = {}
+        missing = []
+        for value in values:
+            row = rows.get(f"{field}={value}")
+            if _written(row):
+                out[value] = row.lightspeed_id  # type: ignore[union-attr]
+            else:
+                missing.append(value)
+        if missing:
+            index: dict[str, str] = {}
+            for stored in self.runtime.api.lookup(entity, field, missing):
+                for value in stored_key_values(entity, field, stored):
+                    index.setdefault(value.casefold(), record_id(entity, stored))
+            for value in missing:
+                out[value] = index.get(value.casefold())
+        return out
+
+
+#: The writer of each entity.
+WRITERS: dict[str, type[RecordWriter]] = {
+    "customers": RecordWriter,
+    "items": RecordWriter,
+    "sales": SaleWriter,
+}
+
+
+def nearest_streams(stream: str, candidates: t.Iterable[str]) -> list[str]:
+    """Return the candidate streams whose names share the longest beginning with a stream's.
+
+    Names are compared word by word (words separated by ``-``, ``_``, ``.``, ``/``), so
+    ``shop_a-sales`` shares two words with ``shop_a-customers``, one with
+    ``shop_b-customers`` and none with ``customers``.
+
+    Args:
+        stream: The referring stream (``shop_a-sales``).
+        candidates: Streams of the referred entity (``shop_a-customers``, ``shop_b-customers``).
+
+    Returns:
+        The nearest candidates (several when they tie), sorted.
+    """
+    lengths = {name: _common_prefix(stream, name) for name in candidates}
+    if not lengths:
+        return []
+    best = max(lengths.values())
+    return sorted(name for name, length in lengths.items() if length == best)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Count the leading words two stream names share."""
+    length = 0
+    for x, y in zip(_WORD_SEPARATORS.split(a), _WORD_SEPARATORS.split(b), strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+def _written(row: LedgerEntry | None) -> bool:
+    return row is not None and row.written
