@@ -28,6 +28,13 @@ from pathlib import Path
 import requests
 
 VOLUME_FLAG = {"Customer": "--customers", "Item": "--items", "Sale": "--sales"}
+# (entity, load_relations, sort) of the default cases
+CASES: list[tuple[str, str | None, str | None]] = [
+    ("Customer", None, None),
+    ("Customer", '["Contact"]', "timeStamp"),
+    ("Item", None, "timeStamp"),
+    ("Sale", '["SaleLines","SalePayments"]', None),
+]
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -142,15 +149,7 @@ def main() -> None:
     parser.add_argument("--sort", default=None)
     parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
-    if args.entity:
-        cases = [(args.entity, args.relations, args.sort)]
-    else:
-        cases = [
-            ("Customer", None, None),
-            ("Customer", '["Contact"]', "timeStamp"),
-            ("Item", None, "timeStamp"),
-            ("Sale", '["SaleLines","SalePayments"]', None),
-        ]
+    cases = [(args.entity, args.relations, args.sort)] if args.entity else CASES
     for case in cases:
         print(json.dumps(run(case, args.records, args.seed, args.in_process)), flush=True)
 

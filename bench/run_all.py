@@ -1,4 +1,4 @@
-"""Run every benchmark, one after the other, print one table and write ``bench/results.json``.
+"""Run every benchmark N times in one pass; write ``bench/results.json``, RESULTS.md and the chart.
 
 1. Tap CPU per record: ``bench_tap_cpu.py`` (wire pages from memory, in-process) and the
    sandbox-served whole-process figures of ``bench_memory.py`` (tap CLI vs a plain SDK tap).
@@ -6,26 +6,38 @@
 3. Target pacing: ``bench_target_pacing.py`` (the target engineer's), plus the API requests of
    an unchanged second run of the target.
 4. Memory: ``bench_memory.py`` (tap at 100k/300k/1M customers, target at 50k/200k).
+5. Sandbox throughput: ``bench_sandbox.py``'s default cases (50k records each).
 
-Heavy runs are sequential on purpose (the machine may be shared). ``--quick`` uses small
-volumes (a couple of minutes). ``bench/chart.py`` draws ``bench/results.png`` from the JSON.
+``--repeat N`` (default 3) runs the whole list N times, one benchmark after the other (heavy
+runs are sequential on purpose: the machine may be shared). The JSON keeps every run's raw
+figures (``runs``) and, per figure, every run's value with the median and the spread
+(``figures``; the format is ``report.py``'s), the machine (nproc, CPU, Python, singer-sdk, load
+average at the start and the end) and the command line. It is rewritten after every run, so an
+interrupted pass keeps the runs it finished. At the end ``report.py`` writes ``RESULTS.md``
+beside the JSON and the chart (the JSON's name, ``.png``; needs matplotlib).
+
+``--quick`` uses small volumes (a smoke run of a few minutes a repeat); ``--only NAME`` runs
+some benchmarks only. A full ``--repeat 3`` takes about 25 minutes on 2 cores.
 
 Usage::
 
-    .venv/bin/python bench/run_all.py [--quick] [--out bench/results.json]
+    .venv/bin/python bench/run_all.py [--repeat 3] [--quick] [--only pacing] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,8 +47,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import report  # noqa: E402
 from bench_memory import run_memory  # noqa: E402
 from bench_pacing import BIN, run_pacing  # noqa: E402
+from bench_sandbox import CASES  # noqa: E402
+from bench_sandbox import run as serve_pages  # noqa: E402
+
+FORMAT = 2  # results.json: runs (raw, one per repeat) + figures (values, median, min, max)
 
 
 def machine() -> dict[str, Any]:
@@ -58,7 +75,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "singer_sdk": metadata.version("singer-sdk"),
         "kernel": platform.release(),
-        "load_before": os.getloadavg()[0],
+        "load_start": list(os.getloadavg()),
     }
 
 
@@ -174,104 +191,100 @@ def second_run_requests(customers: int = 200, items: int = 100) -> dict[str, Any
     return {"records": customers + items, "first": counts[0], "second": counts[1]}
 
 
-def print_table(r: dict[str, Any]) -> None:
-    """The one table."""
-    m = r["machine"]
-    print(
-        f"\nmachine: {m['nproc']} x {m['cpu']}, {m['ram_gb']} GB, Python {m['python']}, "
-        f"singer-sdk {m['singer_sdk']}"
-    )
-    rows: list[tuple[str, str, str]] = []
-    c = r["tap_cpu"]
-    rows.append(
-        (
-            "1 tap CPU us/rec, wire pages from memory (sales)",
-            f"tap {c['tap_us']:.1f} / plain SDK {c['plain_us']:.1f}",
-            f"ratio {c['ratio']:.2f}",
-        )
-    )
-    for tap, plain in zip(r["memory"]["tap"], r["memory"]["plain"], strict=True):
-        rows.append(
-            (
-                f"1 tap CPU us/rec, from sandbox (customers {tap['records']:,})",
-                f"tap {tap['cpu_us']:.1f} / plain SDK {plain['cpu_us']:.1f}",
-                f"ratio {tap['cpu_us'] / plain['cpu_us']:.2f}",
-            )
-        )
-    p = r["pacing"]
-    for side, label in (("tap", "tap-lightspeed"), ("stock", "stock singer-sdk")):
-        if side in p:
-            s = p[side]
-            rows.append(
-                (
-                    f"2 pacing {label}, {s['pages']} pages",
-                    f"{s['efficiency_bucket'] * 100:.1f}% of bucket max, "
-                    f"{s['span_s']:.1f} s (theory {s['theoretical_span_s']:.1f} s)",
-                    f"429s {s['429s']} (steady {s['steady_429s']})",
-                )
-            )
-    t = r["target_pacing"]
-    rows.append(
-        (
-            f"3 target pacing, {t['writes']} writes",
-            f"{t['utilisation'] * 100:.1f}% of drip, {t['writes_per_s']} writes/s",
-            f"429s {t['429s']['total']}",
-        )
-    )
-    s2 = r["second_run"]
-    rows.append(
-        (
-            f"3 target unchanged second run ({s2['records']} records)",
-            f"{s2['second']['api_requests']} API requests, {s2['second']['writes']} writes",
-            f"first run {s2['first']['api_requests']} requests",
-        )
-    )
-    for row in r["memory"]["tap"]:
-        rows.append(
-            (
-                f"4 tap peak RSS, {row['records']:,} customers",
-                f"{row['max_rss_mb']:.1f} MB",
-                f"{row['wall_s']:.0f} s",
-            )
-        )
-    for row in r["memory"]["target"]:
-        rows.append(
-            (
-                f"4 target peak RSS (dry run), {row['records']:,} records",
-                f"{row['max_rss_mb']:.1f} MB",
-                f"{row['wall_s']:.0f} s",
-            )
-        )
+def sandbox_throughput(records: int) -> dict[str, Any]:
+    """bench_sandbox.py's default cases, the server in a subprocess, keyed by a case name."""
+    out: dict[str, Any] = {}
+    for entity, relations, sort in CASES:
+        name = entity + "".join(f"+{r}" for r in json.loads(relations or "[]"))
+        name += f" by {sort}" if sort else ""
+        out[name] = serve_pages((entity, relations, sort), records, seed=1, in_process=False)
+    return out
+
+
+def steps(quick: bool) -> dict[str, Callable[[], Any]]:
+    """Every benchmark, by name, at the full or the ``--quick`` volumes."""
+    writes = (60, 40) if quick else (200, 100)
+    return {
+        "tap_cpu": lambda: tap_cpu(30_000 if quick else 300_000),
+        "pacing": lambda: run_pacing(pages=100 if quick else 500),
+        "target_pacing": lambda: target_pacing(*writes),
+        "second_run": lambda: second_run_requests(*writes),
+        "memory": lambda: run_memory(quick),
+        "sandbox": lambda: sandbox_throughput(5_000 if quick else 50_000),
+    }
+
+
+def print_summary(figures: report.Figures) -> None:
+    """The figures table and the targets, as plain text."""
+
+    def plain(text: str) -> str:
+        return text.replace("**", "").replace("`", "")
+
+    rows = [(f"{a} {plain(b)}", plain(c), plain(d)) for a, b, c, d in report.figure_rows(figures)]
     width = max(len(a) for a, _, _ in rows) + 2
     mid = max(len(b) for _, b, _ in rows) + 2
-    print(f"{'benchmark':{width}}{'figure':{mid}}detail")
-    for a, b, c3 in rows:
-        print(f"{a:{width}}{b:{mid}}{c3}")
+    print(f"\n{'benchmark':{width}}{'figure: median (min..max)':{mid}}detail")
+    for a, b, c in rows:
+        print(f"{a:{width}}{b:{mid}}{c}")
+    print()
+    for target in report.targets(figures):
+        name, passing, total = report.verdict(figures.get(target.figure), target.op, target.bound)
+        print(f"{name:>12}  {target.claim} ({passing} of {total} runs)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small volumes")
-    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--quick", action="store_true", help="small volumes (a smoke run)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of every benchmark (3)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(steps(False)),
+        help="run this benchmark only (repeatable); default: all",
+    )
+    parser.add_argument("--out", type=Path, default=report.RESULTS_JSON)
+    parser.add_argument("--no-report", action="store_true", help="write the JSON only")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    chosen = {
+        name: step for name, step in steps(args.quick).items() if name in (args.only or [name])
+    }
     started = time.time()
-    results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
-    steps = [
-        ("tap_cpu", lambda: tap_cpu(30_000 if args.quick else 300_000)),
-        ("pacing", lambda: run_pacing(pages=100 if args.quick else 500)),
-        ("target_pacing", lambda: target_pacing(*((60, 40) if args.quick else (200, 100)))),
-        ("second_run", lambda: second_run_requests(*((60, 40) if args.quick else (200, 100)))),
-        ("memory", lambda: run_memory(args.quick)),
-    ]
-    for name, step in steps:
-        t0 = time.time()
-        print(f"running {name} ...", flush=True)
-        results[name] = step()
-        print(f"  done in {time.time() - t0:.0f} s", flush=True)
-    results["total_s"] = round(time.time() - started)
-    args.out.write_text(json.dumps(results, indent=2))
-    print_table(results)
+    results: dict[str, Any] = {
+        "format": FORMAT,
+        "command": shlex.join(["python", "bench/run_all.py", *sys.argv[1:]]),
+        "quick": args.quick,
+        "repeat": 0,
+        "machine": machine(),
+        "total_s": 0,
+        "figures": {},
+        "runs": [],
+    }
+    for index in range(args.repeat):
+        run: dict[str, Any] = {"seconds": {}}
+        for name, step in chosen.items():
+            t0 = time.time()
+            print(f"run {index + 1}/{args.repeat}: {name} ...", flush=True)
+            run[name] = step()
+            run["seconds"][name] = round(time.time() - t0, 1)
+            print(f"  done in {run['seconds'][name]:.0f} s", flush=True)
+        # Written after every run, so that an interrupted pass keeps the runs it finished.
+        results["runs"].append(run)
+        results["repeat"] = len(results["runs"])
+        results["figures"] = report.summarise(results["runs"])
+        results["machine"]["load_end"] = list(os.getloadavg())
+        results["total_s"] = round(time.time() - started)
+        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print_summary(results["figures"])
     print(f"\nfigures written to {args.out} ({results['total_s']} s)")
+    if not args.no_report:
+        md, chart = args.out.with_name(report.RESULTS_MD.name), args.out.with_suffix(".png")
+        if importlib.util.find_spec("matplotlib") is None:
+            print("matplotlib is not installed (pip install -e '.[dev,bench]'): no chart")
+            chart = None
+        report.write_report(args.out, md, chart)
+        print(f"wrote {md}" + (f" and {chart}" if chart else ""))
 
 
 if __name__ == "__main__":
