@@ -81,12 +81,22 @@ class ImagesStream(LightspeedStream):
 
 
 class SalesStream(LightspeedStream):
-    """Sales with their SaleLines and SalePayments."""
+    """Sales with their SaleLines and SalePayments, incremental on ``updatetime``.
+
+    A sale's ``timeStamp`` is its completion time once it is completed and never moves again;
+    ``updatetime`` moves on every change (void, archive, later edits), so the stream sorts and
+    filters on it. A bookmark saved on ``timeStamp`` by an earlier version resumes on
+    ``updatetime`` from the same value: safe, as every sale's ``updatetime`` is at or after
+    its ``timeStamp``.
+    """
 
     name = "sales"
     entity = "Sale"
     path = "/Sale.json"
     primary_keys = ("saleID",)
+    replication_key = "updatetime"
+    sort_field = "updatetime"
+    legacy_replication_keys = ("timeStamp",)
     load_relations = ("SaleLines", "SalePayments")
 
 

@@ -1,7 +1,7 @@
 """A small in-memory Lightspeed V3 API on requests-mock, serving records in wire form.
 
 It behaves like section 4-6 of the API reference: ``limit``, ``sort`` (per-endpoint list),
-``archived``, ``load_relations``, ``timeStamp`` filters with encoded operators, an opaque
+``archived``, ``load_relations``, ``timeStamp``/``updatetime`` filters with encoded operators, an opaque
 ``after`` cursor repeated into ``@attributes.next`` with every original parameter, one record
 as an object, zero records as a missing key, rate headers on every response. It also rotates
 refresh tokens and can inject failures (401, 429, 5xx, too-heavy pages) at chosen requests.
@@ -37,6 +37,8 @@ SORTABLE = {
     "Sale": {"saleID", "timeStamp", "completeTime", "updatetime"},
     "ItemShop": {"itemShopID", "timeStamp"},
 }
+#: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
+TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
 #: Relation keys that only come with ``load_relations`` (Item Prices always come).
 RELATIONS = {
     "Customer": {"Contact"},
@@ -180,8 +182,8 @@ class FakeLightspeed:
         elif archived == "only":
             rows = [r for r in rows if r.get("archived") == "true"]
 
-        if "timeStamp" in query:
-            op, _, value = query["timeStamp"].partition(",")
+        for time_field in TIME_FILTERS & query.keys():
+            op, _, value = query[time_field].partition(",")
             try:
                 bound = _parse_ts(value)
             except ValueError as exc:
@@ -195,7 +197,7 @@ class FakeLightspeed:
             }
             if op not in checks:
                 return _error(context, 400, f"bad operator {op!r}")
-            rows = [r for r in rows if checks[op](_parse_ts(r["timeStamp"]))]
+            rows = [r for r in rows if checks[op](_parse_ts(r[time_field]))]
 
         def key(row: dict) -> tuple:
             value = row.get(sort.lstrip("-"), "")

@@ -199,8 +199,14 @@ def sale(
     payments: int = 1,
     completed: bool = True,
     archived: bool = False,
+    updated: int | None = None,
     **extra: Any,
 ) -> dict:
+    """A sale whose ``timeStamp`` is ``second``; ``updatetime`` is ``updated`` (default the same).
+
+    A completed sale changed later (voided, archived, edited) keeps its ``timeStamp`` (the
+    completion time) while its ``updatetime`` moves: pass ``updated`` for that.
+    """
     stamp = ts(second)
     record = {
         "saleID": str(i),
@@ -212,7 +218,7 @@ def sale(
         "enablePromotions": "true",
         "isTaxInclusive": "false",
         "createTime": ts(0),
-        "updatetime": stamp,
+        "updatetime": ts(second if updated is None else updated),
         "referenceNumber": f"WEB-{i}",
         "referenceNumberSource": "webshop",
         "tax1Rate": "0.05",
@@ -288,7 +294,11 @@ def sale(
 
 
 def standard_dataset() -> dict[str, list[dict]]:
-    """A few records per stream covering the wire quirks; pairs share a timeStamp second."""
+    """A few records per stream covering the wire quirks; pairs share a timeStamp second.
+
+    Sale 1 was completed at second 0 and voided at second 40: its ``timeStamp`` stays at the
+    completion, its ``updatetime`` moved, so sales sort differently on the two.
+    """
     return {
         "Customer": [
             customer(1, 0, emails=2, phones=1),
@@ -313,7 +323,7 @@ def standard_dataset() -> dict[str, list[dict]]:
             image(2, 30),
         ],
         "Sale": [
-            sale(1, 0, lines=1, payments=1),
+            sale(1, 0, lines=1, payments=1, updated=40, voided="true"),  # voided later
             sale(2, 0, lines=0, payments=0, completed=False),
             sale(3, 12, lines=3, payments=2),
             sale(4, 12, lines=2, payments=1, archived=True),
