@@ -1,10 +1,11 @@
 """A small in-memory Lightspeed V3 API on requests-mock, serving records in wire form.
 
 It behaves like section 4-6 of the API reference: ``limit``, ``sort`` (per-endpoint list),
-``archived``, ``load_relations``, ``timeStamp``/``updatetime`` filters with encoded operators, an opaque
-``after`` cursor repeated into ``@attributes.next`` with every original parameter, one record
-as an object, zero records as a missing key, rate headers on every response. It also rotates
-refresh tokens and can inject failures (401, 429, 5xx, too-heavy pages) at chosen requests.
+``archived``, ``load_relations``, timestamp filters (``timeStamp``, ``updatetime``) with encoded
+operators, an opaque ``after`` cursor repeated into ``@attributes.next`` with every original
+parameter, one record as an object, zero records as a missing key, rate headers on every
+response. It also rotates refresh tokens and can inject failures (401, 429, 5xx, too-heavy
+pages) at chosen requests.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -39,6 +41,14 @@ SORTABLE = {
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
+#: Filter operators on timestamps.
+COMPARISONS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "=": operator.eq,
+}
 #: Relation keys that only come with ``load_relations`` (Item Prices always come).
 RELATIONS = {
     "Customer": {"Contact"},
@@ -188,16 +198,10 @@ class FakeLightspeed:
                 bound = _parse_ts(value)
             except ValueError as exc:
                 return _error(context, 400, str(exc))
-            checks = {
-                ">=": lambda t: t >= bound,
-                ">": lambda t: t > bound,
-                "<=": lambda t: t <= bound,
-                "<": lambda t: t < bound,
-                "=": lambda t: t == bound,
-            }
-            if op not in checks:
+            if op not in COMPARISONS:
                 return _error(context, 400, f"bad operator {op!r}")
-            rows = [r for r in rows if checks[op](_parse_ts(r[time_field]))]
+            compare = COMPARISONS[op]
+            rows = [r for r in rows if compare(_parse_ts(r[time_field]), bound)]
 
         def key(row: dict) -> tuple:
             value = row.get(sort.lstrip("-"), "")

@@ -171,9 +171,7 @@ def test_timestamp_bookmark_of_the_previous_version_resumes_on_updatetime(api, c
     assert parse_qs(urlsplit(first_url).query)["updatetime"] == [f">=,{bookmark}"]
     records = {r["saleID"]: r for r in result.records["sales"]}
     # Never from scratch, never skipping: exactly the sales changed at or after the bookmark.
-    expected = {
-        int(r["saleID"]) for r in api.data["Sale"] if r["updatetime"] >= bookmark
-    }
+    expected = {int(r["saleID"]) for r in api.data["Sale"] if r["updatetime"] >= bookmark}
     assert set(records) == expected
     assert 3 in records
     assert records[3]["voided"] is True
