@@ -273,9 +273,11 @@ def _string(path: str) -> Converter:
 
 
 def _main_type(schema: dict[str, Any]) -> str | None:
+    """The one non-null type of a schema node; None (keep values as they are) for several."""
     kind = schema.get("type")
     if isinstance(kind, list):
-        return next((k for k in kind if k != "null"), None)
+        kinds = [k for k in kind if k != "null"]
+        return kinds[0] if len(kinds) == 1 else None
     if kind is None and "anyOf" in schema:
         for option in schema["anyOf"]:
             found = _main_type(option)

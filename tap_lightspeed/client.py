@@ -38,6 +38,7 @@ if t.TYPE_CHECKING:
 
     import requests
     from singer_sdk.helpers.types import Auth, Context, RequestFunc
+    from singer_sdk.singerlib import SelectionMask
 
 #: Where the stream JSON schemas live (one ``<stream name>.json`` file per stream).
 SCHEMAS = SchemaDirectory(schemas)
@@ -109,6 +110,31 @@ def _with_limit(url: str, limit: int) -> str:
     if not count:
         query = f"{query}&limit={limit}" if query else f"limit={limit}"
     return urlunsplit(parts._replace(query=query))
+
+
+def _without_deselected_extra(
+    schema: dict[str, t.Any], mask: SelectionMask, breadcrumb: tuple[str, ...] = ()
+) -> dict[str, t.Any]:
+    """The schema without the :data:`EXTRA_FIELDS` properties that the catalog deselects.
+
+    Args:
+        schema: An object schema.
+        mask: The stream's selection mask (breadcrumbs through object properties).
+        breadcrumb: Where ``schema`` sits in the stream's schema.
+
+    Returns:
+        The schema, copied where something was left out.
+    """
+    properties = schema.get("properties")
+    if not properties:
+        return schema
+    kept = {}
+    for name, sub in properties.items():
+        crumb = (*breadcrumb, "properties", name)
+        if name == EXTRA_FIELDS and not mask[crumb]:
+            continue
+        kept[name] = _without_deselected_extra(sub, mask, crumb)
+    return {**schema, "properties": kept}
 
 
 class LightspeedStream(RESTStream[str | None]):
@@ -358,9 +384,13 @@ class LightspeedStream(RESTStream[str | None]):
         """The shared wire reader for this stream's entity and effective schema.
 
         The effective schema is the input catalog's, when one was given, so records hold
-        exactly the keys and types announced in the SCHEMA message.
+        exactly the keys and types announced in the SCHEMA message. Where the catalog
+        deselects an ``_extra_fields`` property, unknown fields of that object are dropped
+        (and reported as such) rather than collected for nothing.
         """
-        return RecordReader(self.effective_schema, self.entity)
+        return RecordReader(
+            _without_deselected_extra(self.effective_schema, self.mask), self.entity
+        )
 
     def _payload(self, response: requests.Response) -> t.Any:
         """Decode a response body once (the paginator and the parser share it).

@@ -51,8 +51,8 @@ COMPARISONS = {
 }
 #: Relation keys that only come with ``load_relations`` (Item Prices always come).
 RELATIONS = {
-    "Customer": {"Contact"},
-    "Item": {"ItemShops"},
+    "Customer": {"Contact", "CustomFieldValues"},
+    "Item": {"ItemShops", "ItemAttributes", "ItemVendorNums"},
     "Sale": {"SaleLines", "SalePayments"},
 }
 RATE_HEADERS = {

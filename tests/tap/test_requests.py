@@ -43,9 +43,11 @@ def test_first_page_parameters_per_stream(api, config):
         "limit": "50",
         "archived": "true",
         "sort": "timeStamp",
-        "load_relations": '["Contact"]',
+        "load_relations": '["Contact","CustomFieldValues"]',
     }
-    assert by_path["Item.json"]["load_relations"] == '["ItemShops"]'
+    assert (
+        by_path["Item.json"]["load_relations"] == '["ItemShops","ItemAttributes","ItemVendorNums"]'
+    )
     assert by_path["Item.json"]["sort"] == "timeStamp"
     assert by_path["Sale.json"]["load_relations"] == '["SaleLines","SalePayments"]'
     assert by_path["Sale.json"]["sort"] == "updatetime"
