@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.tap.conftest import run_sync
+from tests.tap.conftest import bookmark_state, run_sync
 
 
 def _query(url: str) -> dict[str, str]:
@@ -72,14 +72,7 @@ def test_later_pages_follow_next_verbatim(api, config):
 
 
 def test_bookmark_from_state_becomes_the_filter(api, config):
-    state = {
-        "bookmarks": {
-            "sales": {
-                "replication_key": "updatetime",
-                "replication_key_value": "2024-03-01T10:00:12+00:00",
-            }
-        }
-    }
+    state = bookmark_state("sales", "updatetime", "2024-03-01T10:00:12+00:00")
     config["start_date"] = "2023-01-01T00:00:00Z"  # older than the bookmark: the bookmark wins
     result = run_sync(config, state=state, streams={"sales"})
     assert _query(api.list_requests()[0])["updatetime"] == ">=,2024-03-01T10:00:12+00:00"
@@ -87,14 +80,7 @@ def test_bookmark_from_state_becomes_the_filter(api, config):
 
 
 def test_start_date_newer_than_bookmark_wins(api, config):
-    state = {
-        "bookmarks": {
-            "sales": {
-                "replication_key": "updatetime",
-                "replication_key_value": "2024-03-01T10:00:00+00:00",
-            }
-        }
-    }
+    state = bookmark_state("sales", "updatetime", "2024-03-01T10:00:00+00:00")
     config["start_date"] = "2024-03-01T10:00:24Z"
     result = run_sync(config, state=state, streams={"sales"})
     assert _query(api.list_requests()[0])["updatetime"] == ">=,2024-03-01T10:00:24+00:00"

@@ -10,7 +10,7 @@ import pytest
 
 from tap_lightspeed.client import LightspeedStream
 from tap_lightspeed.tap import TapLightspeed
-from tests.tap.conftest import run_sync
+from tests.tap.conftest import bookmark_state, run_sync
 from tests.tap.wire_data import customer, image, sale, ts
 
 SORTED_STREAMS = [("customers", "Customer", "customerID"), ("sales", "Sale", "saleID")]
@@ -182,14 +182,7 @@ def test_timestamp_bookmark_of_the_previous_version_resumes_on_updatetime(api, c
 
 
 def test_legacy_bookmark_value_is_normalised_to_utc(api, config):
-    state = {
-        "bookmarks": {
-            "sales": {
-                "replication_key": "timeStamp",
-                "replication_key_value": "2024-03-01T05:00:24-05:00",
-            }
-        }
-    }
+    state = bookmark_state("sales", "timeStamp", "2024-03-01T05:00:24-05:00")
     result = run_sync(config, state=state, streams={"sales"})
     query = parse_qs(urlsplit(api.list_requests()[0]).query)
     assert query["updatetime"] == [">=,2024-03-01T10:00:24+00:00"]
