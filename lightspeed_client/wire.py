@@ -3,13 +3,16 @@
 Lightspeed's responses (section 6 of the API reference) put every scalar in a string, send one
 result as an object instead of a one-item list, leave the resource key out when there are no
 results, write an empty collection as ``""``, wrap each collection twice
-(``Emails.ContactEmail``), omit unset fields and spell Sale's ``updatetime`` two ways.
+(``Emails.ContactEmail``), omit unset fields and spell some fields two ways (Sale's
+``updatetime``, ItemShop's ``onWorkOrder``).
 
 :class:`RecordReader` turns a response into plain records shaped by a JSON schema: collections
 become plain lists at every depth, strings become the schema's types (integer, number as
 :class:`~decimal.Decimal`, boolean, date-time normalised to UTC ``YYYY-MM-DDTHH:MM:SS+00:00``),
-and only the schema's keys are kept. The converters are compiled once per schema, so each
-record costs a single pass over its fields.
+and only the schema's keys are kept. A field the schema does not know is kept, as it came on
+the wire, in the :data:`EXTRA_FIELDS` object of its record (or nested object) when the schema
+has that property, and left out otherwise; either way its dotted path is reported. The
+converters are compiled once per schema, so each record costs a single pass over its fields.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +30,11 @@ import msgspec
 from lightspeed_client.errors import WireFormatError
 
 #: Field names that reach us under another spelling: wire name -> schema name.
-FIELD_ALIASES = {"updateTime": "updatetime"}
+FIELD_ALIASES = {"updateTime": "updatetime", "onWorkorder": "onWorkOrder"}
+
+#: Property of an object schema that receives, as they came on the wire, the fields of that
+#: object that the schema does not describe (instead of dropping them).
+EXTRA_FIELDS = "_extra_fields"
 
 _BOOLEANS: dict[Any, bool] = {
     "true": True,
@@ -39,6 +47,16 @@ _BOOLEANS: dict[Any, bool] = {
 _json_decoder = msgspec.json.Decoder()
 
 Converter = Callable[[Any], Any]
+
+
+@dataclass
+class UnknownFields:
+    """Dotted paths of fields seen on the wire that the schema does not describe."""
+
+    #: Kept in the :data:`EXTRA_FIELDS` object of their record or nested object.
+    kept: set[str] = field(default_factory=set)
+    #: Left out: their object's schema has no :data:`EXTRA_FIELDS` property.
+    dropped: set[str] = field(default_factory=set)
 
 
 class _FieldError(Exception):
@@ -255,9 +273,11 @@ def _string(path: str) -> Converter:
 
 
 def _main_type(schema: dict[str, Any]) -> str | None:
+    """The one non-null type of a schema node; None (keep values as they are) for several."""
     kind = schema.get("type")
     if isinstance(kind, list):
-        return next((k for k in kind if k != "null"), None)
+        kinds = [k for k in kind if k != "null"]
+        return kinds[0] if len(kinds) == 1 else None
     if kind is None and "anyOf" in schema:
         for option in schema["anyOf"]:
             found = _main_type(option)
@@ -266,7 +286,7 @@ def _main_type(schema: dict[str, Any]) -> str | None:
     return kind
 
 
-def _compile(schema: dict[str, Any], path: str, unknown: set[str]) -> Converter | None:
+def _compile(schema: dict[str, Any], path: str, unknown: UnknownFields) -> Converter | None:
     """Compile the converter of one schema node (None: keep the value as it is)."""
     kind = _main_type(schema)
     if kind == "object" and "properties" in schema:
@@ -286,11 +306,14 @@ def _compile(schema: dict[str, Any], path: str, unknown: set[str]) -> Converter 
     return None
 
 
-def _compile_object(schema: dict[str, Any], path: str, unknown: set[str]) -> Converter:
+def _compile_object(schema: dict[str, Any], path: str, unknown: UnknownFields) -> Converter:
     prefix = f"{path}." if path else ""
+    properties = schema.get("properties", {})
+    keep_extra = EXTRA_FIELDS in properties
     fields: dict[str, tuple[str, Converter | None]] = {
         name: (name, _compile(sub, f"{prefix}{name}", unknown))
-        for name, sub in schema.get("properties", {}).items()
+        for name, sub in properties.items()
+        if name != EXTRA_FIELDS
     }
     for wire_name, schema_name in FIELD_ALIASES.items():
         if schema_name in fields and wire_name not in fields:
@@ -306,7 +329,14 @@ def _compile_object(schema: dict[str, Any], path: str, unknown: set[str]) -> Con
         for key, item in value.items():
             spec = fields.get(key)
             if spec is None:
-                unknown.add(prefix + key)
+                if keep_extra:
+                    extra = out.get(EXTRA_FIELDS)
+                    if extra is None:
+                        extra = out[EXTRA_FIELDS] = {}
+                    extra[key] = item
+                    unknown.kept.add(prefix + key)
+                else:
+                    unknown.dropped.add(prefix + key)
                 continue
             name, converter = spec
             out[name] = item if converter is None else converter(item)
@@ -315,7 +345,7 @@ def _compile_object(schema: dict[str, Any], path: str, unknown: set[str]) -> Con
     return convert
 
 
-def _compile_array(schema: dict[str, Any], path: str, unknown: set[str]) -> Converter:
+def _compile_array(schema: dict[str, Any], path: str, unknown: UnknownFields) -> Converter:
     item_schema = schema.get("items") or {}
     convert_item = _compile(item_schema, path, unknown) or (lambda value: value)
     item_fields = set(item_schema.get("properties", {}))
@@ -361,9 +391,14 @@ class RecordReader:
         """
         self.entity = entity
         self.key_property = key_property or f"{entity[:1].lower()}{entity[1:]}ID"
-        #: Dotted paths of fields seen in responses but absent from the schema.
-        self.unknown_fields: set[str] = set()
-        self._convert = _compile_object(schema, "", self.unknown_fields)
+        #: Fields seen in responses that the schema does not describe (kept or dropped).
+        self.unknown = UnknownFields()
+        self._convert = _compile_object(schema, "", self.unknown)
+
+    @property
+    def unknown_fields(self) -> set[str]:
+        """Dotted paths of every field seen in responses that the schema does not describe."""
+        return self.unknown.kept | self.unknown.dropped
 
     def read_page(self, payload: Any) -> list[dict[str, Any]]:
         """Read every record of a list (or single-record) response.
@@ -386,7 +421,8 @@ class RecordReader:
             raw: The record as decoded from the response.
 
         Returns:
-            The typed record with exactly the schema's keys that the wire record had.
+            The typed record with exactly the schema's keys that the wire record had (fields
+            the schema does not describe under :data:`EXTRA_FIELDS`, when it has that key).
 
         Raises:
             WireFormatError: A value cannot become its schema type; names entity, id, field.

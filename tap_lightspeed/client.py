@@ -19,6 +19,7 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from lightspeed_client.client import LightspeedClient
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError
 from lightspeed_client.wire import (
+    EXTRA_FIELDS,
     RecordReader,
     decode_json,
     filter_value,
@@ -37,6 +38,7 @@ if t.TYPE_CHECKING:
 
     import requests
     from singer_sdk.helpers.types import Auth, Context, RequestFunc
+    from singer_sdk.singerlib import SelectionMask
 
 #: Where the stream JSON schemas live (one ``<stream name>.json`` file per stream).
 SCHEMAS = SchemaDirectory(schemas)
@@ -110,11 +112,37 @@ def _with_limit(url: str, limit: int) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+def _without_deselected_extra(
+    schema: dict[str, t.Any], mask: SelectionMask, breadcrumb: tuple[str, ...] = ()
+) -> dict[str, t.Any]:
+    """The schema without the :data:`EXTRA_FIELDS` properties that the catalog deselects.
+
+    Args:
+        schema: An object schema.
+        mask: The stream's selection mask (breadcrumbs through object properties).
+        breadcrumb: Where ``schema`` sits in the stream's schema.
+
+    Returns:
+        The schema, copied where something was left out.
+    """
+    properties = schema.get("properties")
+    if not properties:
+        return schema
+    kept = {}
+    for name, sub in properties.items():
+        crumb = (*breadcrumb, "properties", name)
+        if name == EXTRA_FIELDS and not mask[crumb]:
+            continue
+        kept[name] = _without_deselected_extra(sub, mask, crumb)
+    return {**schema, "properties": kept}
+
+
 class LightspeedStream(RESTStream[str | None]):
     """A V3 list endpoint ``/API/V3/Account/{accountID}/{entity}.json``.
 
     Subclasses set :attr:`entity` (the wire resource key), ``path`` (``/<entity>.json``),
-    :attr:`sort_field` (``timeStamp`` where the endpoint can sort by it) and
+    ``replication_key`` (the entity's change marker, ``timeStamp`` by default),
+    :attr:`sort_field` (the replication key where the endpoint can sort by it) and
     :attr:`load_relations`; the JSON schema file is ``schemas/<name>.json``.
     """
 
@@ -129,6 +157,11 @@ class LightspeedStream(RESTStream[str | None]):
 
     #: Ask for archived records too (``archived=true``), for entities that can be archived.
     include_archived: t.ClassVar[bool] = True
+
+    #: Replication keys that earlier versions of the tap used for this stream. A saved
+    #: bookmark on one of them is resumed on ``replication_key`` from the same value, which
+    #: is only safe when the current key is never earlier than the old one on any record.
+    legacy_replication_keys: t.ClassVar[tuple[str, ...]] = ()
 
     replication_key = "timeStamp"
     check_sorted = True
@@ -152,6 +185,27 @@ class LightspeedStream(RESTStream[str | None]):
         self._not_before: str | None = None
 
     # -- Sorting and state ----------------------------------------------------------------
+
+    @classmethod
+    def migrate_bookmark(cls, bookmark: dict[str, t.Any]) -> str | None:
+        """Move a bookmark saved on a legacy replication key onto the current one, in place.
+
+        The value is kept, normalised to UTC (bookmarks compare as text).
+
+        Args:
+            bookmark: The stream's state (``bookmarks.<stream name>``).
+
+        Returns:
+            The legacy key the bookmark was on, or None when it needed no change.
+        """
+        old_key = bookmark.get("replication_key")
+        if old_key not in cls.legacy_replication_keys:
+            return None
+        bookmark["replication_key"] = cls.replication_key
+        value = bookmark.get("replication_key_value")
+        if isinstance(value, str) and value:
+            bookmark["replication_key_value"] = normalize_timestamp(value)
+        return old_key
 
     @property
     @override
@@ -330,9 +384,13 @@ class LightspeedStream(RESTStream[str | None]):
         """The shared wire reader for this stream's entity and effective schema.
 
         The effective schema is the input catalog's, when one was given, so records hold
-        exactly the keys and types announced in the SCHEMA message.
+        exactly the keys and types announced in the SCHEMA message. Where the catalog
+        deselects an ``_extra_fields`` property, unknown fields of that object are dropped
+        (and reported as such) rather than collected for nothing.
         """
-        return RecordReader(self.effective_schema, self.entity)
+        return RecordReader(
+            _without_deselected_extra(self.effective_schema, self.mask), self.entity
+        )
 
     def _payload(self, response: requests.Response) -> t.Any:
         """Decode a response body once (the paginator and the parser share it).
@@ -352,16 +410,30 @@ class LightspeedStream(RESTStream[str | None]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.reader.read_page(self._payload(response))
-        unknown = self.reader.unknown_fields
-        if len(unknown) > len(self._logged_unknown):
-            new = sorted(unknown - self._logged_unknown)
-            self._logged_unknown |= unknown
-            self.logger.warning(
-                "Stream '%s': fields not in the schema are left out of records: %s",
-                self.name,
-                ", ".join(new),
+        unknown = self.reader.unknown
+        if len(unknown.kept) + len(unknown.dropped) > len(self._logged_unknown):
+            self._warn_unknown(unknown.kept, f"kept in {EXTRA_FIELDS}")
+            self._warn_unknown(
+                unknown.dropped, f"left out of records ({EXTRA_FIELDS} is not selected)"
             )
         return records
+
+    def _warn_unknown(self, paths: set[str], fate: str) -> None:
+        """Warn once per run about each field the schema does not describe.
+
+        Args:
+            paths: Dotted paths of such fields seen so far.
+            fate: What happens to them, for the message.
+        """
+        new = sorted(paths - self._logged_unknown)
+        if new:
+            self._logged_unknown.update(new)
+            self.logger.warning(
+                "Stream '%s': fields not in the schema are %s: %s",
+                self.name,
+                fate,
+                ", ".join(new),
+            )
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -33,7 +33,8 @@ class TapLightspeed(Tap):
             "start_date",
             th.DateTimeType,
             description=(
-                "Earliest record change (timeStamp) to extract on a first run; "
+                "Earliest record change to extract on a first run (the stream's "
+                "replication key: updatetime for sales, timeStamp for the others); "
                 "later runs start from the saved bookmark."
             ),
         ),
@@ -48,6 +49,32 @@ class TapLightspeed(Tap):
     @override
     def discover_streams(self) -> list[LightspeedStream]:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load the state, moving bookmarks of earlier versions onto today's replication keys.
+
+        A sales bookmark on ``timeStamp`` (saved before the stream followed ``updatetime``)
+        resumes on ``updatetime`` from the same value instead of starting over.
+
+        Args:
+            state: The state given with ``--state``.
+        """
+        super().load_state(state)
+        bookmarks = self.state.get("bookmarks", {})
+        for stream_class in STREAM_TYPES:
+            bookmark = bookmarks.get(stream_class.name)
+            if not bookmark:
+                continue
+            old_key = stream_class.migrate_bookmark(bookmark)
+            if old_key:
+                self.logger.info(
+                    "Stream '%s': resuming the bookmark saved on %s (%s) on %s",
+                    stream_class.name,
+                    old_key,
+                    bookmark.get("replication_key_value"),
+                    stream_class.replication_key,
+                )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 
 from lightspeed_client import WireFormatError
 from lightspeed_client.wire import (
+    EXTRA_FIELDS,
     RecordReader,
     as_list,
     decode_json,
@@ -211,6 +212,50 @@ def test_fields_the_schema_does_not_know_are_dropped_and_reported():
     assert "loyaltyTier" not in record
     assert "verified" not in record["Contact"]["Emails"][0]
     assert reader.unknown_fields == {"loyaltyTier", "Contact.Emails.verified"}
+
+
+def with_extra_fields(schema: dict) -> dict:
+    """The schema with an ``_extra_fields`` object in every object that has properties."""
+    if "properties" in schema:
+        properties = {k: with_extra_fields(v) for k, v in schema["properties"].items()}
+        return {**schema, "properties": {**properties, EXTRA_FIELDS: nullable("object")}}
+    if "items" in schema:
+        return {**schema, "items": with_extra_fields(schema["items"])}
+    return schema
+
+
+def test_fields_the_schema_does_not_know_are_kept_where_it_has_extra_fields():
+    reader = RecordReader(with_extra_fields(CUSTOMER_SCHEMA), "Customer")
+    wire = customer(loyaltyTier="gold", Tags={"tag": ["vip", "b2b"]})
+    wire["Contact"]["Emails"]["ContactEmail"]["verified"] = "true"
+    record = reader.read_record(wire)
+    assert record[EXTRA_FIELDS] == {"loyaltyTier": "gold", "Tags": {"tag": ["vip", "b2b"]}}
+    assert "loyaltyTier" not in record
+    assert record["Contact"]["Emails"][0] == {
+        "address": "ada@example.com",
+        "useType": "Primary",
+        EXTRA_FIELDS: {"verified": "true"},
+    }
+    assert EXTRA_FIELDS not in record["Contact"]  # nothing unknown there
+    assert reader.unknown.kept == {"loyaltyTier", "Tags", "Contact.Emails.verified"}
+    assert reader.unknown.dropped == set()
+    assert reader.read_record(customer()).get(EXTRA_FIELDS) is None  # per record, not shared
+
+
+def test_item_shop_onworkorder_is_read_as_the_documented_onworkorder():
+    schema = {"type": "object", "properties": {"onWorkOrder": nullable("integer")}}
+    reader = RecordReader(schema, "ItemShop")
+    assert reader.read_record({"onWorkorder": "2"}) == {"onWorkOrder": 2}
+    assert reader.read_record({"onWorkOrder": "3"}) == {"onWorkOrder": 3}
+    assert reader.unknown_fields == set()
+
+
+def test_a_property_of_several_types_is_kept_as_it_came():
+    schema = {"type": "object", "properties": {"value": {"type": ["string", "object", "null"]}}}
+    reader = RecordReader(schema, "CustomFieldValue")
+    assert reader.read_record({"value": "true"}) == {"value": "true"}
+    choice = {"customFieldChoiceID": "3", "name": "L"}
+    assert reader.read_record({"value": choice}) == {"value": choice}
 
 
 def test_an_unreadable_value_names_entity_record_and_field():

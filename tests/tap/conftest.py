@@ -75,6 +75,13 @@ class SyncResult:
         return [r[key] for r in self.records[stream]]
 
 
+def bookmark_state(stream: str, replication_key: str, value: str) -> dict:
+    """A STATE holding one completed bookmark, as the SDK writes it."""
+    return {
+        "bookmarks": {stream: {"replication_key": replication_key, "replication_key_value": value}}
+    }
+
+
 def catalog_for(config: dict[str, Any], streams: set[str]) -> dict:
     """A discovered catalog with exactly ``streams`` selected."""
     catalog = TapLightspeed(config=config, parse_env_config=False).catalog_dict

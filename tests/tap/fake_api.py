@@ -1,10 +1,11 @@
 """A small in-memory Lightspeed V3 API on requests-mock, serving records in wire form.
 
 It behaves like section 4-6 of the API reference: ``limit``, ``sort`` (per-endpoint list),
-``archived``, ``load_relations``, ``timeStamp`` filters with encoded operators, an opaque
-``after`` cursor repeated into ``@attributes.next`` with every original parameter, one record
-as an object, zero records as a missing key, rate headers on every response. It also rotates
-refresh tokens and can inject failures (401, 429, 5xx, too-heavy pages) at chosen requests.
+``archived``, ``load_relations``, timestamp filters (``timeStamp``, ``updatetime``) with encoded
+operators, an opaque ``after`` cursor repeated into ``@attributes.next`` with every original
+parameter, one record as an object, zero records as a missing key, rate headers on every
+response. It also rotates refresh tokens and can inject failures (401, 429, 5xx, too-heavy
+pages) at chosen requests.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -37,10 +39,20 @@ SORTABLE = {
     "Sale": {"saleID", "timeStamp", "completeTime", "updatetime"},
     "ItemShop": {"itemShopID", "timeStamp"},
 }
+#: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
+TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
+#: Filter operators on timestamps.
+COMPARISONS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "=": operator.eq,
+}
 #: Relation keys that only come with ``load_relations`` (Item Prices always come).
 RELATIONS = {
-    "Customer": {"Contact"},
-    "Item": {"ItemShops"},
+    "Customer": {"Contact", "CustomFieldValues"},
+    "Item": {"ItemShops", "ItemAttributes", "ItemVendorNums"},
     "Sale": {"SaleLines", "SalePayments"},
 }
 RATE_HEADERS = {
@@ -180,22 +192,16 @@ class FakeLightspeed:
         elif archived == "only":
             rows = [r for r in rows if r.get("archived") == "true"]
 
-        if "timeStamp" in query:
-            op, _, value = query["timeStamp"].partition(",")
+        for time_field in TIME_FILTERS & query.keys():
+            op, _, value = query[time_field].partition(",")
             try:
                 bound = _parse_ts(value)
             except ValueError as exc:
                 return _error(context, 400, str(exc))
-            checks = {
-                ">=": lambda t: t >= bound,
-                ">": lambda t: t > bound,
-                "<=": lambda t: t <= bound,
-                "<": lambda t: t < bound,
-                "=": lambda t: t == bound,
-            }
-            if op not in checks:
+            if op not in COMPARISONS:
                 return _error(context, 400, f"bad operator {op!r}")
-            rows = [r for r in rows if checks[op](_parse_ts(r["timeStamp"]))]
+            compare = COMPARISONS[op]
+            rows = [r for r in rows if compare(_parse_ts(r[time_field]), bound)]
 
         def key(row: dict) -> tuple:
             value = row.get(sort.lstrip("-"), "")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lightspeed_client.wire import EXTRA_FIELDS
 from tap_lightspeed.tap import TapLightspeed
 from tests.tap.conftest import fast_retries
 
@@ -55,7 +56,8 @@ def test_catalog_selects_the_four_main_streams_with_the_schema_files():
         schema = json.loads((SCHEMAS / f"{entry['tap_stream_id']}.json").read_text())
         assert entry["schema"] == schema, entry["tap_stream_id"]
         assert entry["replication_method"] == "INCREMENTAL"
-        assert entry["replication_key"] == "timeStamp"
+        expected_key = "updatetime" if entry["tap_stream_id"] == "sales" else "timeStamp"
+        assert entry["replication_key"] == expected_key
 
 
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
@@ -67,18 +69,19 @@ def test_schema_files_are_complete_singer_schemas(path):
     def walk(node: dict, where: str) -> None:
         types = node.get("type")
         assert types, where
-        if where != key:
+        if where not in {key, ""} and not where.endswith("[]"):
             assert "null" in types, f"{path.name}: {where} is not nullable"
-        if "object" in types:
+        if "object" in types and "properties" in node:
+            assert node["properties"][EXTRA_FIELDS] == {"type": ["object", "null"]}, where
             for name, sub in node["properties"].items():
                 walk(sub, f"{where}.{name}" if where else name)
+        elif "object" in types:  # JSON kept as it comes: only these
+            assert where.rpartition(".")[2] in {EXTRA_FIELDS, "value"}, where
         if "array" in types:
             assert "object" in node["items"]["type"], where
-            for name, sub in node["items"]["properties"].items():
-                walk(sub, f"{where}[].{name}")
+            walk(node["items"], f"{where}[]")
 
-    for name, sub in schema["properties"].items():
-        walk(sub, name)
+    walk(schema, "")
     assert schema["properties"]["timeStamp"] == {
         "type": ["string", "null"],
         "format": "date-time",

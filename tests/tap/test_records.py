@@ -43,7 +43,8 @@ def test_every_stream_validates_against_its_schema(api, config):
             assert not errors, (stream, record[key], errors)
         assert result.schemas[stream]["schema"] == _schema(stream)
         assert result.schemas[stream]["key_properties"] == [key]
-        assert result.schemas[stream]["bookmark_properties"] == ["timeStamp"]
+        replication_key = "updatetime" if stream == "sales" else "timeStamp"
+        assert result.schemas[stream]["bookmark_properties"] == [replication_key]
 
 
 def test_values_are_typed_and_named_as_lightspeed_names_them(api, config):
@@ -53,8 +54,8 @@ def test_values_are_typed_and_named_as_lightspeed_names_them(api, config):
     assert sale_1["calcTotal"] == pytest.approx(32.08)
     assert sale_1["tax2Rate"] == pytest.approx(0.09975)
     assert sale_1["completed"] is True
-    assert sale_1["voided"] is False
-    assert sale_1["updatetime"] == "2024-03-01T10:00:00+00:00"
+    assert sale_1["voided"] is True  # voided after completion (standard dataset)
+    assert sale_1["updatetime"] == "2024-03-01T10:00:40+00:00"
     assert sale_1["ticketNumber"] == "220000000001"
     line = sale_1["SaleLines"][0]
     assert line == {
@@ -74,6 +75,78 @@ def test_values_are_typed_and_named_as_lightspeed_names_them(api, config):
         "useType": "Default",
     }
     assert item_1["Prices"][1]["amount"] == 15
+
+
+def test_documented_fields_and_relations_arrive_typed(api, config):
+    records = run_sync(config, streams=set(STREAM_ENTITIES)).records
+    sale_3 = _by_id(records["sales"], "saleID")[3]
+    assert (sale_3["tipEnabled"], sale_3["calcTips"], sale_3["tipEmployeeID"]) == (True, 0, 1)
+    fee_line = sale_3["SaleLines"][1]
+    assert fee_line == {
+        **fee_line,
+        "lineType": "item_fee",
+        "itemFeeID": 3,
+        "taxCategoryID": 1,
+        "sortorder": "1",
+        "priceRuleID": 0,
+    }
+    item_1 = _by_id(records["items"], "itemID")[1]
+    assert (item_1["fifoCost"], item_1["itemAttributesID"], item_1["noteID"]) == (
+        pytest.approx(4.5),
+        1,
+        0,
+    )
+    assert item_1["ItemAttributes"] == {
+        "attribute1": "Red",
+        "attribute2": "L",
+        "attribute3": "",
+        "itemAttributeSetID": 1,
+    }
+    assert item_1["ItemVendorNums"] == [
+        {
+            "itemVendorNumID": 1,
+            "value": "V-1",
+            "cost": pytest.approx(4.1),
+            "timeStamp": "2024-03-01T10:00:00+00:00",
+            "itemID": 1,
+            "vendorID": 2,
+        }
+    ]
+    assert _by_id(records["items"], "itemID")[2]["ItemVendorNums"] == []
+    for shop in [item_1["ItemShops"][0], _by_id(records["item_shops"], "itemShopID")[10]]:
+        # the payload's onWorkorder arrives as the documented onWorkOrder
+        assert "onWorkorder" not in shop
+        assert "_extra_fields" not in shop
+        assert shop == {
+            **shop,
+            "onLayaway": 1,
+            "onSpecialOrder": 0,
+            "onWorkOrder": 2,
+            "onTransferOut": 0,
+            "onTransferIn": 3,
+            "averageCost": pytest.approx(4.25),
+            "totalValueFifo": pytest.approx(shop["qoh"] * 4.5),
+            "totalValueAvgCost": pytest.approx(shop["qoh"] * 4.25),
+            "totalValueNegativeInventory": 0,
+            "lastReceivedCost": pytest.approx(4.75),
+            "lastReceivedLotID": 313089,
+            "nextFifoLotCost": pytest.approx(4.5),
+            "nextFifoLotID": 313086,
+        }
+    customers = _by_id(records["customers"], "customerID")
+    assert (customers[1]["employeeID"], customers[1]["noteID"]) == (1, 0)
+    assert customers[3]["CustomFieldValues"] == []
+    student, size = customers[2]["CustomFieldValues"]
+    assert student == {
+        "customFieldValueID": 21,
+        "customFieldID": 6,
+        "name": "Student",
+        "type": "boolean",
+        "value": "false",
+        "deleted": False,
+        "timeStamp": "2024-03-01T10:00:00+00:00",
+    }
+    assert size["value"] == {"customFieldChoiceID": "3", "name": "L", "value": "L"}
 
 
 def test_nested_collections_are_plain_lists(api, config):
@@ -163,26 +236,59 @@ def test_image_url_is_computed(api, config):
     assert images[5]["url"] is None  # no publicID
 
 
-def test_unknown_fields_are_left_out_and_logged_once(api, config, caplog):
+def test_unknown_fields_are_kept_in_extra_fields_and_logged_once(api, config, caplog):
     api.data["Customer"].append(customer(8, 40, newField="again", Contact2={"x": "1"}))
     api.data["Item"] = [item(1, 0, brandNew="1"), item(2, 1, brandNew="2")]
     caplog.set_level(logging.WARNING)
     records = run_sync(config, streams={"customers", "items"}).records
-    assert all("newField" not in r for r in records["customers"])
-    assert all("brandNew" not in r for r in records["items"])
+    customers = _by_id(records["customers"], "customerID")
+    assert customers[7]["_extra_fields"] == {"newField": "surprise"}
+    assert customers[8]["_extra_fields"] == {"newField": "again", "Contact2": {"x": "1"}}
+    assert all("newField" not in r and "Contact2" not in r for r in records["customers"])
+    assert "_extra_fields" not in customers[1]  # nothing unknown: no column value
+    items = _by_id(records["items"], "itemID")
+    assert [items[1]["_extra_fields"], items[2]["_extra_fields"]] == [
+        {"brandNew": "1"},
+        {"brandNew": "2"},
+    ]
     notices = [r.getMessage() for r in caplog.records if "not in the schema" in r.getMessage()]
-    assert len([n for n in notices if "'customers'" in n]) == 1
+    assert len([n for n in notices if "'customers'" in n]) == 1  # once per field per run
     assert len([n for n in notices if "'items'" in n]) == 1
     customer_notice = next(n for n in notices if "'customers'" in n)
+    assert "kept in _extra_fields" in customer_notice
     assert "newField" in customer_notice
     assert "Contact2" in customer_notice
 
 
-def test_unknown_nested_field_is_dropped(api, config):
+def test_unknown_nested_field_is_kept_in_its_objects_extra_fields(api, config, caplog):
     api.data["Sale"] = [sale(1, 0, lines=2)]
     api.data["Sale"][0]["SaleLines"]["SaleLine"][0]["futureFlag"] = "true"
+    caplog.set_level(logging.WARNING)
     records = run_sync(config, streams={"sales"}).records["sales"]
-    assert "futureFlag" not in records[0]["SaleLines"][0]
+    first, second = records[0]["SaleLines"]
+    assert first["_extra_fields"] == {"futureFlag": "true"}
+    assert "futureFlag" not in first
+    assert "_extra_fields" not in second
+    assert "_extra_fields" not in records[0]
+    assert any("SaleLines.futureFlag" in r.getMessage() for r in caplog.records)
+
+
+def test_unknown_fields_are_dropped_and_said_so_when_extra_fields_is_deselected(
+    api, config, caplog
+):
+    catalog = catalog_for(config, {"customers"})
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
+    for md in entry["metadata"]:
+        if md["breadcrumb"] == ["properties", "_extra_fields"]:
+            md["metadata"]["selected"] = False
+    caplog.set_level(logging.WARNING)
+    records = _by_id(run_sync(config, catalog=catalog).records["customers"], "customerID")
+    assert "_extra_fields" not in records[7]
+    assert "newField" not in records[7]
+    notices = [r.getMessage() for r in caplog.records if "not in the schema" in r.getMessage()]
+    assert len(notices) == 1
+    assert "left out of records" in notices[0]
+    assert "newField" in notices[0]
 
 
 def test_catalog_schema_and_deselected_properties_shape_the_records(api, config):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.tap.conftest import run_sync
+from tests.tap.conftest import bookmark_state, run_sync
 
 
 def _query(url: str) -> dict[str, str]:
@@ -17,6 +17,15 @@ def test_filter_is_encoded_with_operator_comma_and_plus(api, config):
     first = api.list_requests()[0]
     assert "timeStamp=%3E%3D%2C2024-01-01T00%3A00%3A00%2B00%3A00" in first
     assert "+" not in urlsplit(first).query
+
+
+def test_sales_sort_and_filter_on_updatetime_encoded(api, config):
+    config["start_date"] = "2024-01-01T00:00:00Z"
+    run_sync(config, streams={"sales"})
+    first = api.list_requests()[0]
+    assert "sort=updatetime" in first
+    assert "updatetime=%3E%3D%2C2024-01-01T00%3A00%3A00%2B00%3A00" in first
+    assert "timeStamp" not in first
 
 
 def test_start_date_in_another_offset_is_normalised_to_utc(api, config):
@@ -34,12 +43,14 @@ def test_first_page_parameters_per_stream(api, config):
         "limit": "50",
         "archived": "true",
         "sort": "timeStamp",
-        "load_relations": '["Contact"]',
+        "load_relations": '["Contact","CustomFieldValues"]',
     }
-    assert by_path["Item.json"]["load_relations"] == '["ItemShops"]'
+    assert (
+        by_path["Item.json"]["load_relations"] == '["ItemShops","ItemAttributes","ItemVendorNums"]'
+    )
     assert by_path["Item.json"]["sort"] == "timeStamp"
     assert by_path["Sale.json"]["load_relations"] == '["SaleLines","SalePayments"]'
-    assert by_path["Sale.json"]["sort"] == "timeStamp"
+    assert by_path["Sale.json"]["sort"] == "updatetime"
     assert by_path["Image.json"] == {"limit": "50", "archived": "true"}  # no sort, no relations
     assert by_path["ItemShop.json"] == {"limit": "50", "sort": "timeStamp"}  # never archived
 
@@ -61,33 +72,19 @@ def test_later_pages_follow_next_verbatim(api, config):
 
 
 def test_bookmark_from_state_becomes_the_filter(api, config):
-    state = {
-        "bookmarks": {
-            "sales": {
-                "replication_key": "timeStamp",
-                "replication_key_value": "2024-03-01T10:00:12+00:00",
-            }
-        }
-    }
+    state = bookmark_state("sales", "updatetime", "2024-03-01T10:00:12+00:00")
     config["start_date"] = "2023-01-01T00:00:00Z"  # older than the bookmark: the bookmark wins
     result = run_sync(config, state=state, streams={"sales"})
-    assert _query(api.list_requests()[0])["timeStamp"] == ">=,2024-03-01T10:00:12+00:00"
-    assert sorted(result.ids("sales", "saleID")) == [3, 4, 5, 6]
+    assert _query(api.list_requests()[0])["updatetime"] == ">=,2024-03-01T10:00:12+00:00"
+    assert sorted(result.ids("sales", "saleID")) == [1, 3, 4, 5, 6]  # 1: voided at second 40
 
 
 def test_start_date_newer_than_bookmark_wins(api, config):
-    state = {
-        "bookmarks": {
-            "sales": {
-                "replication_key": "timeStamp",
-                "replication_key_value": "2024-03-01T10:00:00+00:00",
-            }
-        }
-    }
+    state = bookmark_state("sales", "updatetime", "2024-03-01T10:00:00+00:00")
     config["start_date"] = "2024-03-01T10:00:24Z"
     result = run_sync(config, state=state, streams={"sales"})
-    assert _query(api.list_requests()[0])["timeStamp"] == ">=,2024-03-01T10:00:24+00:00"
-    assert sorted(result.ids("sales", "saleID")) == [5, 6]
+    assert _query(api.list_requests()[0])["updatetime"] == ">=,2024-03-01T10:00:24+00:00"
+    assert sorted(result.ids("sales", "saleID")) == [1, 5, 6]
 
 
 def test_account_id_is_looked_up_when_not_configured(api, config):

@@ -22,6 +22,27 @@ def wrap(items: list[dict], name: str) -> Any:
     return {name: items[0] if len(items) == 1 else items}
 
 
+def stock_valuation(qoh: int) -> dict:
+    """The ItemShop reservation and valuation fields added 2025-01-30, as the payload spells
+    them (``onWorkorder``, where the field table says ``onWorkOrder``)."""
+    on_hand = max(qoh, 0)
+    return {
+        "onLayaway": "1",
+        "onSpecialOrder": "0",
+        "onWorkorder": "2",
+        "onTransferOut": "0",
+        "onTransferIn": "3",
+        "averageCost": "4.25",
+        "nextFifoLotID": "313086",
+        "nextFifoLotCost": "4.5",
+        "lastReceivedLotID": "313089",
+        "lastReceivedCost": "4.75",
+        "totalValueFifo": str(on_hand * 4.5),
+        "totalValueAvgCost": str(on_hand * 4.25),
+        "totalValueNegativeInventory": "0" if qoh >= 0 else str(qoh * 4.25),
+    }
+
+
 def customer(
     i: int,
     second: int,
@@ -51,6 +72,8 @@ def customer(
         "customerTypeID": "1",
         "discountID": "0",
         "taxCategoryID": "0",
+        "employeeID": "1",
+        "noteID": "0",
         "Contact": {
             "custom": "",
             "noEmail": "false",
@@ -89,6 +112,29 @@ def customer(
             "Websites": "",
             "timeStamp": stamp,
         },
+        "CustomFieldValues": wrap(
+            [
+                {
+                    "customFieldValueID": str(i * 10 + 1),
+                    "customFieldID": "6",
+                    "name": "Student",
+                    "type": "boolean",
+                    "value": "true" if i % 2 else "false",
+                    "deleted": "false",
+                    "timeStamp": stamp,
+                },
+                {
+                    "customFieldValueID": str(i * 10 + 2),
+                    "customFieldID": "8",
+                    "name": "Size",
+                    "type": "single_choice",
+                    "value": {"customFieldChoiceID": "3", "name": "L", "value": "L"},
+                    "deleted": "false",
+                    "timeStamp": stamp,
+                },
+            ][: i % 3],
+            "CustomFieldValue",
+        ),
     }
     if dob:
         record["dob"] = "1990-04-29T04:00:00+00:00"
@@ -103,6 +149,7 @@ def item(i: int, second: int, *, shops: int = 2, archived: bool = False, **extra
         "systemSku": str(210000000000 + i),
         "defaultCost": "4.5",
         "avgCost": "4.25",
+        "fifoCost": "4.5",
         "discountable": "true",
         "tax": "true",
         "archived": "true" if archived else "false",
@@ -124,6 +171,8 @@ def item(i: int, second: int, *, shops: int = 2, archived: bool = False, **extra
         "manufacturerID": "0",
         "seasonID": "0",
         "defaultVendorID": "0",
+        "itemAttributesID": str(i % 2),
+        "noteID": "0",
         "Prices": wrap(
             [
                 {"amount": "13.95", "useTypeID": "1", "useType": "Default"},
@@ -145,12 +194,33 @@ def item(i: int, second: int, *, shops: int = 2, archived: bool = False, **extra
                     "timeStamp": stamp,
                     "itemID": str(i),
                     "shopID": str(n),
+                    **stock_valuation(5 - n * 8),
                 }
                 for n in range(shops)
             ],
             "ItemShop",
         ),
+        "ItemVendorNums": wrap(
+            [
+                {
+                    "itemVendorNumID": str(i),
+                    "value": f"V-{i}",
+                    "cost": "4.1",
+                    "timeStamp": stamp,
+                    "itemID": str(i),
+                    "vendorID": "2",
+                }
+            ][: i % 2],
+            "ItemVendorNum",
+        ),
     }
+    if i % 2:  # a matrix item
+        record["ItemAttributes"] = {
+            "attribute1": "Red",
+            "attribute2": "L",
+            "attribute3": "",
+            "itemAttributeSetID": "1",
+        }
     record.update(extra)
     return record
 
@@ -168,6 +238,7 @@ def item_shop(i: int, second: int, *, qoh: int = 3, **extra: Any) -> dict:
         "timeStamp": ts(second),
         "itemID": str(i // 10),
         "shopID": str(i % 10),
+        **stock_valuation(qoh),
     }
     record.update(extra)
     return record
@@ -199,8 +270,14 @@ def sale(
     payments: int = 1,
     completed: bool = True,
     archived: bool = False,
+    updated: int | None = None,
     **extra: Any,
 ) -> dict:
+    """A sale whose ``timeStamp`` is ``second``; ``updatetime`` is ``updated`` (default the same).
+
+    A completed sale changed later (voided, archived, edited) keeps its ``timeStamp`` (the
+    completion time) while its ``updatetime`` moves: pass ``updated`` for that.
+    """
     stamp = ts(second)
     record = {
         "saleID": str(i),
@@ -212,12 +289,13 @@ def sale(
         "enablePromotions": "true",
         "isTaxInclusive": "false",
         "createTime": ts(0),
-        "updatetime": stamp,
+        "updatetime": ts(second if updated is None else updated),
         "referenceNumber": f"WEB-{i}",
         "referenceNumberSource": "webshop",
         "tax1Rate": "0.05",
         "tax2Rate": "0.09975",
         "change": "0",
+        "tipEnabled": "true",
         "receiptPreference": "printed",
         "displayableSubtotal": "27.9",
         "displayableTotal": "32.08",
@@ -234,12 +312,14 @@ def sale(
         "calcTax1": "1.4",
         "calcTax2": "2.78",
         "calcPayments": "32.08" if completed else "0",
+        "calcTips": "0",
         "total": "32.08",
         "totalDue": "32.08",
         "balance": "0",
         "taxTotal": "4.18",
         "customerID": str(i % 3),
         "employeeID": "1",
+        "tipEmployeeID": "1",
         "registerID": "1",
         "shopID": "1",
         "taxCategoryID": "1",
@@ -260,6 +340,11 @@ def sale(
                     "timeStamp": stamp,
                     "saleID": str(i),
                     "shopID": "1",
+                    "taxCategoryID": "1",
+                    "sortorder": str(n),
+                    "priceRuleID": "0",
+                    "itemFeeID": "3" if n == 1 else "0",
+                    "lineType": "item_fee" if n == 1 else "",
                 }
                 for n in range(lines)
             ],
@@ -288,7 +373,11 @@ def sale(
 
 
 def standard_dataset() -> dict[str, list[dict]]:
-    """A few records per stream covering the wire quirks; pairs share a timeStamp second."""
+    """A few records per stream covering the wire quirks; pairs share a timeStamp second.
+
+    Sale 1 was completed at second 0 and voided at second 40: its ``timeStamp`` stays at the
+    completion, its ``updatetime`` moved, so sales sort differently on the two.
+    """
     return {
         "Customer": [
             customer(1, 0, emails=2, phones=1),
@@ -313,7 +402,7 @@ def standard_dataset() -> dict[str, list[dict]]:
             image(2, 30),
         ],
         "Sale": [
-            sale(1, 0, lines=1, payments=1),
+            sale(1, 0, lines=1, payments=1, updated=40, voided="true"),  # voided later
             sale(2, 0, lines=0, payments=0, completed=False),
             sale(3, 12, lines=3, payments=2),
             sale(4, 12, lines=2, payments=1, archived=True),
