@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .config import FaultConfig, SandboxConfig
-from .sandbox import Sandbox
+from .config import EMPTY_VOLUMES, FaultConfig, SandboxConfig, two_accounts
+from .sandbox import Sandbox, connection_settings
 
-__all__ = ["FaultConfig", "Sandbox", "SandboxConfig"]
+__all__ = [
+    "EMPTY_VOLUMES",
+    "FaultConfig",
+    "Sandbox",
+    "SandboxConfig",
+    "connection_settings",
+    "two_accounts",
+]
