@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .config import EMPTY_VOLUMES, FaultConfig, SandboxConfig, two_accounts
-from .sandbox import Sandbox, connection_settings
+from .sandbox import Sandbox, access_token, connection_settings
 
 __all__ = [
     "EMPTY_VOLUMES",
     "FaultConfig",
     "Sandbox",
     "SandboxConfig",
+    "access_token",
     "connection_settings",
     "two_accounts",
 ]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -312,3 +315,33 @@ def connection_settings(
         del settings["account_id"]
     settings.update(extra)
     return settings
+
+
+def access_token(info: Mapping[str, Any], account: int = 0, timeout: float = 30.0) -> str:
+    """Trade an account's refresh token from ``info`` for an access token.
+
+    One refresh-token grant at the token endpoint, as the README's ``curl`` does; the refresh
+    token in ``info`` is used up (the sandbox rotates it).
+
+    Args:
+        info: The sandbox's connection info (see :func:`connection_settings`).
+        account: Position of the account in ``info["accounts"]``.
+        timeout: Seconds to wait for the answer.
+
+    Returns:
+        The access token.
+
+    Raises:
+        urllib.error.HTTPError: When the sandbox refuses the grant.
+    """
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "refresh_token": info["accounts"][account]["refresh_token"],
+    }
+    request = urllib.request.Request(
+        info["token_url"], data=urllib.parse.urlencode(form).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return str(json.loads(response.read())["access_token"])

@@ -8,11 +8,32 @@ target to one of its accounts are :meth:`lightspeed_sandbox.Sandbox.connection_s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lightspeed_sandbox import Sandbox, SandboxConfig, two_accounts
+
+
+def target_settings(
+    sb: Sandbox, account: int, token_store: Path, folder: Path, **extra: Any
+) -> dict[str, Any]:
+    """target-lightspeed settings for a sandbox account: ledger and rejects in ``folder``.
+
+    The default employee, register, shop and payment type are 1 (each account has them);
+    ``extra`` adds settings or replaces these (``base_url``: see ``connection_settings``).
+    """
+    defaults: dict[str, Any] = {
+        "ledger_path": str(folder / "ledger.sqlite3"),
+        "rejects_path": str(folder / "rejects.jsonl"),
+        "progress_interval": 0,
+        "default_employee_id": 1,
+        "default_register_id": 1,
+        "default_shop_id": 1,
+        "default_payment_type_id": 1,
+    }
+    return sb.connection_settings(account, token_store, **{**defaults, **extra})
 
 
 @pytest.fixture

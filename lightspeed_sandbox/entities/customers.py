@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_ts, parse_ts, unwrap, wire_scalar, wrap
-from .base import Entity, foreign_key, tax_category
+from .base import Entity, empty_relations, foreign_key, tax_category
 
 if TYPE_CHECKING:
     from ..accounts import Account
@@ -83,9 +83,7 @@ def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[s
     tax = int(rec.get("taxCategoryID") or 0)
     if "TaxCategory" in rels and tax in g.TAX_CATEGORIES:
         rec["TaxCategory"] = tax_category(tax)
-    for name in ("Tags", "CustomFieldValues"):
-        if name in rels:
-            rec[name] = ""
+    empty_relations(rec, rels, ("Tags", "CustomFieldValues"))
 
 
 def write(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_cents, fmt_ts, to_cents, unwrap, wire_scalar, wrap
-from .base import Entity, foreign_key, parent_item
+from .base import Entity, empty_relations, foreign_key, parent_item
 from .images import image_ids
 
 if TYPE_CHECKING:
@@ -145,9 +145,9 @@ def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[s
     if "ItemShops" in rels:
         shops = account.tables["ItemShop"]
         rec["ItemShops"] = wrap([shops.get(i) for i in itemshop_ids(account, rid)], "ItemShop")
-    for name in ("ItemVendorNums", "ItemComponents", "TagRelations", "CustomFieldValues"):
-        if name in rels:
-            rec[name] = ""
+    empty_relations(
+        rec, rels, ("ItemVendorNums", "ItemComponents", "TagRelations", "CustomFieldValues")
+    )
 
 
 def write(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_cents, fmt_ts, to_cents, unwrap, wire_scalar, wrap
-from .base import Entity, foreign_key, tax_category
+from .base import Entity, empty_relations, foreign_key, tax_category
 from .items import set_stock
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ SPEC = EntitySpec(
 
 def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
     """Add a sale's computed relations (items of its lines, payment types, Customer, ...)."""
-    if "SaleNotes" in rels:
-        rec["SaleNotes"] = ""
+    empty_relations(rec, rels, ("SaleNotes",))
     if "SaleLines.Item" in rels and rec.get("SaleLines"):
         items = account.tables["Item"]
         item_rels = frozenset({"ItemShops"}) if "SaleLines.Item.ItemShops" in rels else None

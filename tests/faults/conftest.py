@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import target_settings as shared_target_settings
 from tests.target.conftest import SHARED_IDS
 
 if TYPE_CHECKING:
@@ -286,18 +287,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:
     """target-lightspeed settings for a sandbox account, with files under ``work``."""
-    config = sb.connection_settings(
-        account,
-        work.tokens / "tokens.json",
-        max_retries=8,
-        ledger_path=str(work.out / "ledger.sqlite3"),
-        rejects_path=str(work.out / "rejects.jsonl"),
-        progress_interval=0,
-        keep_foreign_keys=SHARED_IDS,
-        default_employee_id=1,
-        default_register_id=1,
-        default_shop_id=1,
-        default_payment_type_id=1,
-    )
-    config.update(extra)
-    return config
+    settings = {"max_retries": 8, "keep_foreign_keys": SHARED_IDS, **extra}
+    tokens = Path(settings.pop("token_store", work.tokens / "tokens.json"))
+    return shared_target_settings(sb, account, tokens, work.out, **settings)

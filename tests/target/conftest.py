@@ -27,6 +27,7 @@ from lightspeed_client.client import LightspeedClient
 from lightspeed_sandbox.httpserver import Request
 from tap_lightspeed.tap import TapLightspeed
 from target_lightspeed.target import TargetLightspeed
+from tests.conftest import target_settings
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox
@@ -115,21 +116,10 @@ class MockedSandbox:
 def target_config(
     sb: Sandbox, tmp_path: Path, account: int = 1, base_url: str | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    config = sb.connection_settings(
-        account,
-        tmp_path / f"tokens-{account}.json",
-        base_url=base_url,
-        ledger_path=str(tmp_path / "ledger.sqlite3"),
-        rejects_path=str(tmp_path / "rejects.jsonl"),
-        max_retries=5,
-        progress_interval=0,
-        default_employee_id=1,
-        default_register_id=1,
-        default_shop_id=1,
-        default_payment_type_id=1,
+    tokens = tmp_path / f"tokens-{account}.json"
+    return target_settings(
+        sb, account, tokens, tmp_path, base_url=base_url, max_retries=5, **overrides
     )
-    config.update(overrides)
-    return config
 
 
 def tap_config(sb: Sandbox, tmp_path: Path, account: int = 0, base_url: str | None = None) -> dict:
