@@ -155,9 +155,8 @@ class Account:
             assert rid is not None
             rec = table.full(rid)
             rec["archived"] = "true"
-            rec["timeStamp"] = fmt_ts(now)
-            if entity == "Sale":
-                rec["updatetime"] = fmt_ts(now)
+            for name in kind.change_times:
+                rec[name] = fmt_ts(now)
             table.put(rid, rec)
         elif kind.write is None:
             raise ApiError(405, f"{method} is not supported on {entity}.")

@@ -30,6 +30,7 @@ class Entity:
         write: Applies a POST or PUT (``None``: read-only; DELETE is the same for all).
         write_relations: Relations of the record a write answers with.
         record_relations: Relations of the records ``/_admin/records`` returns.
+        change_times: Time fields a DELETE (which archives) sets to now.
     """
 
     spec: EntitySpec
@@ -38,6 +39,7 @@ class Entity:
     write: Writer | None = None
     write_relations: frozenset[str] = frozenset()
     record_relations: frozenset[str] = frozenset()
+    change_times: tuple[str, ...] = ("timeStamp",)
 
     @property
     def name(self) -> str:

@@ -376,4 +376,5 @@ SALE = Entity(
     write,
     write_relations=frozenset({"SaleLines", "SalePayments"}),
     record_relations=frozenset({"SaleLines", "SalePayments"}),
+    change_times=("timeStamp", "updatetime"),
 )
