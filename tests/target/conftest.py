@@ -117,9 +117,8 @@ def target_config(
     sb: Sandbox, tmp_path: Path, account: int = 1, base_url: str | None = None, **overrides: Any
 ) -> dict[str, Any]:
     tokens = tmp_path / f"tokens-{account}.json"
-    return target_settings(
-        sb, account, tokens, tmp_path, base_url=base_url, max_retries=5, **overrides
-    )
+    settings = {"base_url": base_url, "max_retries": 5, **overrides}
+    return target_settings(sb, account, tokens, tmp_path, **settings)
 
 
 def tap_config(sb: Sandbox, tmp_path: Path, account: int = 0, base_url: str | None = None) -> dict:
