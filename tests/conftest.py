@@ -22,10 +22,9 @@ def target_settings(
     """target-lightspeed settings for a sandbox account: ledger and rejects in ``folder``.
 
     The default employee, register, shop and payment type are 1 (each account has them);
-    ``extra`` adds settings or replaces these, ``token_store`` included (``base_url``: see
+    ``extra`` adds settings or replaces these (``base_url``: see
     ``Sandbox.connection_settings``).
     """
-    token_store = Path(extra.pop("token_store", token_store))
     defaults: dict[str, Any] = {
         "ledger_path": str(folder / "ledger.sqlite3"),
         "rejects_path": str(folder / "rejects.jsonl"),

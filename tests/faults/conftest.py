@@ -287,5 +287,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:
     """target-lightspeed settings for a sandbox account, with files under ``work``."""
-    settings = {"max_retries": 8, "keep_foreign_keys": SHARED_IDS, **extra}
-    return shared_target_settings(sb, account, work.tokens / "tokens.json", work.out, **settings)
+    settings = {
+        "token_store": work.tokens / "tokens.json",
+        "max_retries": 8,
+        "keep_foreign_keys": SHARED_IDS,
+        **extra,
+    }
+    return shared_target_settings(sb, account, folder=work.out, **settings)
