@@ -35,11 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pacing import (
     BIN,
-    connection_config,
     run_measured,
     sandbox_process,
     write_tap_inputs,
 )
+
+from lightspeed_sandbox import connection_settings
 
 PLAIN_CHILD = r"""
 import json, sys
@@ -118,13 +119,14 @@ def record_pool(folder: Path, size: int = 2000) -> Path:
 def target_run(lines_file: Path, customers: int, folder: Path) -> dict[str, Any]:
     """Run the target CLI (dry run) on a Singer file, against an empty sandbox account."""
     with sandbox_process("--no-bucket", "--accounts", "1", "--empty-accounts", "1") as (info, _):
-        config = {
-            **connection_config(info, folder / "target-tokens.json"),
-            "ledger_path": str(folder / "ledger.sqlite3"),
-            "rejects_path": str(folder / "rejects.jsonl"),
-            "dry_run": True,
-            "progress_interval": 0,
-        }
+        config = connection_settings(
+            info,
+            folder / "target-tokens.json",
+            ledger_path=str(folder / "ledger.sqlite3"),
+            rejects_path=str(folder / "rejects.jsonl"),
+            dry_run=True,
+            progress_interval=0,
+        )
         path = folder / "target.json"
         path.write_text(json.dumps(config))
         with open(lines_file, "rb") as stdin:

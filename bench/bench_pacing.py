@@ -46,6 +46,8 @@ from typing import Any
 
 import requests
 
+from lightspeed_sandbox import connection_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CATALOG = ROOT / "catalog" / "catalog.json"
@@ -89,23 +91,9 @@ def admin(info: dict[str, Any], path: str, payload: dict | None = None) -> Any:
     return response.json()
 
 
-def connection_config(info: dict[str, Any], token_store: Path) -> dict[str, Any]:
-    """The connection settings of the sandbox's first account, tokens kept in ``token_store``."""
-    account = info["accounts"][0]
-    return {
-        "client_id": info["client_id"],
-        "client_secret": info["client_secret"],
-        "refresh_token": account["refresh_token"],
-        "account_id": account["account_id"],
-        "api_url": info["api_url"],
-        "token_url": info["token_url"],
-        "token_store": str(token_store),
-    }
-
-
 def write_tap_inputs(info: dict[str, Any], folder: Path, streams: list[str]) -> tuple[Path, Path]:
     """Write a tap config (token store in ``folder``) and a catalog selecting ``streams``."""
-    config = {**connection_config(info, folder / "tokens.json"), "page_size": PAGE}
+    config = connection_settings(info, folder / "tokens.json", page_size=PAGE)
     catalog = json.loads(CATALOG.read_text())
     for entry in catalog["streams"]:
         for md in entry["metadata"]:

@@ -17,15 +17,14 @@ import argparse
 import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
+from bench_pacing import sandbox_process
+
+from lightspeed_sandbox import access_token
 
 VOLUME_FLAG = {"Customer": "--customers", "Item": "--items", "Sale": "--sales"}
 # (entity, load_relations, sort) of the default cases
@@ -49,23 +48,11 @@ def _cpu_seconds(pid: int) -> float | None:
 def subprocess_server(entity: str, records: int, seed: int) -> Iterator[tuple[dict, int | None]]:
     volumes = {"--customers": "1000", "--items": "1000", "--sales": "0", "--images": "0"}
     volumes[VOLUME_FLAG[entity]] = str(records)
-    with tempfile.TemporaryDirectory() as tmp:
-        info_file = Path(tmp) / "info.json"
-        cmd = [sys.executable, "-m", "lightspeed_sandbox", "serve", "--no-bucket", "--quiet"]
-        cmd += ["--seed", str(seed), "--info-file", str(info_file)]
-        for flag, value in volumes.items():
-            cmd += [flag, value]
-        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while not (info_file.exists() and info_file.stat().st_size):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("sandbox did not start")
-                time.sleep(0.05)
-            yield json.loads(info_file.read_text()), proc.pid
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+    flags = ["--no-bucket", "--seed", str(seed)]
+    for flag, value in volumes.items():
+        flags += [flag, value]
+    with sandbox_process(*flags) as (info, proc):
+        yield info, proc.pid
 
 
 @contextlib.contextmanager
@@ -86,17 +73,7 @@ def run(
     with server(entity, records, seed) as (info, pid):
         account = info["accounts"][0]
         session = requests.Session()
-        token = session.post(
-            info["token_url"],
-            data={
-                "grant_type": "refresh_token",
-                "client_id": info["client_id"],
-                "client_secret": info["client_secret"],
-                "refresh_token": account["refresh_token"],
-            },
-            timeout=10,
-        ).json()["access_token"]
-        session.headers["Authorization"] = f"Bearer {token}"
+        session.headers["Authorization"] = f"Bearer {access_token(info)}"
         params = {"limit": "100", "archived": "true"}
         if relations:
             params["load_relations"] = relations

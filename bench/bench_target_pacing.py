@@ -29,24 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lightspeed_client.client import LightspeedClient  # noqa: E402
-from lightspeed_sandbox import Sandbox, SandboxConfig  # noqa: E402
+from lightspeed_sandbox import Sandbox, two_accounts  # noqa: E402
 from tap_lightspeed.tap import TapLightspeed  # noqa: E402
 from target_lightspeed.target import TargetLightspeed  # noqa: E402
 
-EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
-
 
 def tap_lines(sb: Sandbox, tmp: Path, streams: set[str]) -> list[str]:
-    account = sb.account_ids[0]
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account),
-        "account_id": account,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(tmp / "tap-tokens.json"),
-    }
+    config = sb.connection_settings(0, tmp / "tap-tokens.json")
     catalog = TapLightspeed(config=config, parse_env_config=False).catalog_dict
     for entry in catalog["streams"]:
         for md in entry["metadata"]:
@@ -69,32 +58,19 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=20)
     args = parser.parse_args()
 
-    cfg = SandboxConfig(
-        seed=3,
-        customers=args.customers,
-        items=args.items,
-        sales=0,
-        accounts=2,
-        bucket_enabled=False,
-        account_volumes={1: dict(EMPTY)},
-    )
+    cfg = two_accounts(seed=3, customers=args.customers, items=args.items, sales=0)
     with Sandbox(cfg) as sb, tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         lines = tap_lines(sb, tmp, {"customers", "items"})
         account = sb.account_ids[1]
-        config = {
-            "client_id": sb.client_id,
-            "client_secret": sb.client_secret,
-            "refresh_token": sb.issue_refresh_token(account),
-            "account_id": account,
-            "api_url": sb.api_url,
-            "token_url": sb.token_url,
-            "token_store": str(tmp / "tokens.json"),
-            "ledger_path": str(tmp / "ledger.sqlite3"),
-            "rejects_path": str(tmp / "rejects.jsonl"),
-            "progress_interval": 5,
-            "keep_foreign_keys": ["categoryID", "taxClassID", "manufacturerID", "customerTypeID"],
-        }
+        config = sb.connection_settings(
+            account,
+            tmp / "tokens.json",
+            ledger_path=str(tmp / "ledger.sqlite3"),
+            rejects_path=str(tmp / "rejects.jsonl"),
+            progress_interval=5,
+            keep_foreign_keys=["categoryID", "taxClassID", "manufacturerID", "customerTypeID"],
+        )
         LightspeedClient.forget_all()
         sb.configure_bucket(
             enabled=True, size=args.size, drip_rate=args.drip, burst_limit=args.burst, reset=True

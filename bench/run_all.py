@@ -118,33 +118,12 @@ def target_pacing(customers: int, items: int) -> dict[str, Any]:
 
 def second_run_requests(customers: int = 200, items: int = 100) -> dict[str, Any]:
     """API requests of a first and of an unchanged second target run (same input, same ledger)."""
-    from lightspeed_sandbox import Sandbox, SandboxConfig
+    from lightspeed_sandbox import Sandbox, two_accounts
 
-    empty = {"customers": 0, "items": 0, "sales": 0, "images": 0}
-    cfg = SandboxConfig(
-        seed=3,
-        customers=customers,
-        items=items,
-        sales=0,
-        accounts=2,
-        bucket_enabled=False,
-        account_volumes={1: empty},
-    )
+    cfg = two_accounts(seed=3, customers=customers, items=items, sales=0)
     with Sandbox(cfg) as sb, tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        source, dest = sb.account_ids
-        base = {
-            "client_id": sb.client_id,
-            "client_secret": sb.client_secret,
-            "api_url": sb.api_url,
-            "token_url": sb.token_url,
-        }
-        tap_cfg = {
-            **base,
-            "refresh_token": sb.issue_refresh_token(source),
-            "account_id": source,
-            "token_store": str(tmp / "tap.json"),
-        }
+        tap_cfg = sb.connection_settings(0, tmp / "tap.json")
         (tmp / "tap-config.json").write_text(json.dumps(tap_cfg))
         lines = subprocess.run(
             [
@@ -160,16 +139,14 @@ def second_run_requests(customers: int = 200, items: int = 100) -> dict[str, Any
         ).stdout.splitlines()
         keep = [ln for ln in lines if '"stream":"customers"' in ln or '"stream":"items"' in ln]
         (tmp / "input.jsonl").write_text("\n".join(keep) + "\n")
-        target_cfg = {
-            **base,
-            "refresh_token": sb.issue_refresh_token(dest),
-            "account_id": dest,
-            "token_store": str(tmp / "target.json"),
-            "ledger_path": str(tmp / "ledger.sqlite3"),
-            "rejects_path": str(tmp / "rejects.jsonl"),
-            "progress_interval": 0,
-            "keep_foreign_keys": ["categoryID", "taxClassID", "manufacturerID", "customerTypeID"],
-        }
+        target_cfg = sb.connection_settings(
+            1,
+            tmp / "target.json",
+            ledger_path=str(tmp / "ledger.sqlite3"),
+            rejects_path=str(tmp / "rejects.jsonl"),
+            progress_interval=0,
+            keep_foreign_keys=["categoryID", "taxClassID", "manufacturerID", "customerTypeID"],
+        )
         (tmp / "target-config.json").write_text(json.dumps(target_cfg))
         counts = []
         for _ in range(2):

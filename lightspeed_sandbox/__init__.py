@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .config import FaultConfig, SandboxConfig
-from .sandbox import Sandbox
+from .config import EMPTY_VOLUMES, FaultConfig, SandboxConfig, two_accounts
+from .sandbox import Sandbox, access_token, connection_settings
 
-__all__ = ["FaultConfig", "Sandbox", "SandboxConfig"]
+__all__ = [
+    "EMPTY_VOLUMES",
+    "FaultConfig",
+    "Sandbox",
+    "SandboxConfig",
+    "access_token",
+    "connection_settings",
+    "two_accounts",
+]

@@ -13,20 +13,97 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from .accounts import Account, parse_json_body, write_cost
 from .config import FAULT_FIELDS, FaultConfig, SandboxConfig
+from .entities import ENTITIES, SPECS, WRITABLE
+from .entities.base import not_found
+from .entities.images import ITEM_IMAGE_SORTS, add_image, image_ids
 from .faults import FaultInjector, FaultPlan
 from .httpserver import Request, Response
 from .oauth import ACCESS_DENIED, OAuthError, OAuthServer, scope_allows
-from .query import Page, encode_cursor, parse_list_query, parse_relations, run_list, sort_fields_for
+from .query import Page, encode_cursor, parse_list_query, parse_relations, run_list
 from .ratelimit import RateLimiter, fmt_level
-from .store import SPECS
+from .routing import Match, RouteTable
 from .wire import ApiError, dumps, unwrap
 
 log = logging.getLogger("lightspeed_sandbox")
 
-ENTITIES = ("Customer", "Item", "Sale", "Image", "ItemShop")
-WRITABLE = frozenset({"Customer", "Item", "Sale"})
 HTML = "text/html; charset=UTF-8"
 JSON = "application/json"
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
+KNOWN_METHODS = WRITE_METHODS | {"GET"}
+
+#: Every path the sandbox serves -> the :class:`SandboxApp` method serving it, per HTTP method.
+ROUTES = RouteTable(
+    [
+        ("/API/{rest:any}", {"*": "api"}),
+        ("/auth/oauth/authorize", {"*": "authorize"}),
+        ("/auth/oauth/token", {"POST": "token"}, "Use POST on the token endpoint."),
+        ("/_admin/stats", {"GET": "admin_stats"}),
+        ("/_admin/requests", {"GET": "admin_requests"}),
+        ("/_admin/records/{account}/{entity}", {"GET": "admin_records"}),
+        (
+            "/_admin/faults",
+            {"GET": "admin_faults", "POST": "admin_set_faults", "PUT": "admin_set_faults"},
+        ),
+        ("/_admin/refresh-token", {"POST": "admin_refresh_token"}),
+        ("/_admin/reset-stats", {"POST": "admin_reset_stats"}),
+        (
+            "/_admin/bucket",
+            {"GET": "admin_bucket", "POST": "admin_set_bucket", "PUT": "admin_set_bucket"},
+        ),
+        ("/_admin/{rest:any}", {"*": "admin_unknown"}),
+        ("/{health:health}", {"*": "health"}),
+    ],
+    {"any": ".*", "health": "|health|healthz"},
+)
+
+_ON_ACCOUNT = "{method} is not allowed on Account."
+_ON_ENTITY = "{method} is not allowed on {entity}."
+_ON_THIS_PATH = "{method} is not allowed on this {entity} path."
+#: The API below ``/API/V3`` (``.json`` removed) -> the :class:`SandboxApp` method resolving
+#: it, per HTTP method; the refusal answers other methods, the scope is checked first.
+API_ROUTES = RouteTable(
+    [
+        ("/Account", {"GET": "account"}, _ON_ACCOUNT),
+        ("/Account/{account}", {"GET": "account"}, _ON_ACCOUNT),
+        (
+            "/Account/{account}/{entity:writable}",
+            {"GET": "entity_list", "POST": "entity_write"},
+            _ON_THIS_PATH,
+            "{entity}",
+        ),
+        ("/Account/{account}/{entity:entity}", {"GET": "entity_list"}, _ON_ENTITY, "{entity}"),
+        (
+            "/Account/{account}/{entity:writable}/{id}",
+            {"GET": "entity_single", "PUT": "entity_write", "DELETE": "entity_write"},
+            _ON_THIS_PATH,
+            "{entity}",
+        ),
+        (
+            "/Account/{account}/{entity:entity}/{id}",
+            {"GET": "entity_single"},
+            _ON_ENTITY,
+            "{entity}",
+        ),
+        (
+            "/Account/{account}/{entity:item}/{id}/Image",
+            {"GET": "item_images", "POST": "item_image_upload"},
+            _ON_ENTITY,
+            "Image",
+        ),
+        (
+            "/Account/{account}/{entity:sale}/{id}/SaleLine",
+            {"GET": "sale_lines"},
+            _ON_ENTITY,
+            "Sale",
+        ),
+    ],
+    {
+        "entity": "|".join(ENTITIES),
+        "writable": "|".join(sorted(WRITABLE)),
+        "item": "Item",
+        "sale": "Sale",
+    },
+)
 
 
 def _json_response(status: int, payload: Any, headers: list | None = None) -> Response:
@@ -123,15 +200,12 @@ class SandboxApp:
         """Handle one HTTP request."""
         path = req.path
         try:
-            if path.startswith("/API/"):
-                return self.api(req)
-            if path.startswith("/auth/oauth/"):
-                return self.auth(req)
-            if path.startswith("/_admin/"):
-                return self.admin(req)
-            if path in ("/", "/health", "/healthz"):
-                return _json_response(200, {"status": "ok", "service": "lightspeed-sandbox"})
-            raise ApiError(404, f"Route not found: {path}")
+            match = ROUTES.match(req.method, path)
+            if match is None:
+                raise ApiError(404, f"Route not found: {path}")
+            if match.handler is None:
+                raise ApiError(405, match.fill(match.route.refusal, method=req.method))
+            return getattr(self, match.handler)(req, match)
         except ApiError as err:
             return Response(err.status, err.body(), HTML, list(err.headers.items()))
         except Exception:  # pragma: no cover - defensive
@@ -139,34 +213,32 @@ class SandboxApp:
             err = ApiError(500, "Internal error in the sandbox.")
             return Response(500, err.body(), HTML)
 
+    def health(self, req: Request, match: Match) -> Response:
+        """Serve ``/``, ``/health`` and ``/healthz``."""
+        return _json_response(200, {"status": "ok", "service": "lightspeed-sandbox"})
+
     # -- OAuth -------------------------------------------------------------------------------
-    def auth(self, req: Request) -> Response:
-        """Serve ``/auth/oauth/authorize`` and ``/auth/oauth/token``."""
-        if req.path == "/auth/oauth/authorize":
-            return self._authorize(req)
-        if req.path == "/auth/oauth/token":
-            if req.method != "POST":
-                raise ApiError(405, "Use POST on the token endpoint.")
+    def token(self, req: Request, match: Match) -> Response:
+        """Serve ``POST /auth/oauth/token``."""
+        with self.lock:
+            self.counters["token_requests"] += 1
+        form = self._token_form(req)
+        try:
             with self.lock:
-                self.counters["token_requests"] += 1
-            form = self._token_form(req)
-            try:
-                with self.lock:
-                    payload = self.oauth.token(form)
-                return Response(
-                    200,
-                    dumps(payload),
-                    JSON,
-                    [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
-                )
-            except OAuthError as err:
-                headers = [("Cache-Control", "no-store")]
-                if err.retry_after:
-                    headers.append(("Retry-After", str(err.retry_after)))
-                if err.status == 401:
-                    headers.append(("WWW-Authenticate", 'Basic realm="OAuth"'))
-                return Response(err.status, dumps(err.payload()), JSON, headers)
-        raise ApiError(404, f"Route not found: {req.path}")
+                payload = self.oauth.token(form)
+            return Response(
+                200,
+                dumps(payload),
+                JSON,
+                [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+            )
+        except OAuthError as err:
+            headers = [("Cache-Control", "no-store")]
+            if err.retry_after:
+                headers.append(("Retry-After", str(err.retry_after)))
+            if err.status == 401:
+                headers.append(("WWW-Authenticate", 'Basic realm="OAuth"'))
+            return Response(err.status, dumps(err.payload()), JSON, headers)
 
     def _token_form(self, req: Request) -> dict[str, str]:
         ctype = req.headers.get("content-type", "").lower()
@@ -191,7 +263,8 @@ class SandboxApp:
                 pass
         return form
 
-    def _authorize(self, req: Request) -> Response:
+    def authorize(self, req: Request, match: Match) -> Response:
+        """Serve ``/auth/oauth/authorize``: approve at once and redirect with a code."""
         params = dict(parse_qsl(req.query, keep_blank_values=True))
         client_id = params.get("client_id", "")
         try:
@@ -257,7 +330,7 @@ class SandboxApp:
             return self.oauth.new_refresh_token(account_id, client_id, scope).token
 
     # -- API ---------------------------------------------------------------------------------
-    def api(self, req: Request) -> Response:
+    def api(self, req: Request, match: Match) -> Response:
         """Serve ``/API/...``: auth, faults, rate limits, then the resource."""
         started = time.perf_counter()
         path = req.path
@@ -399,7 +472,11 @@ class SandboxApp:
 
     # -- routing -----------------------------------------------------------------------------
     def _route(self, req: Request, account: Account, scope: str, wants_json: bool) -> tuple:
-        """Resolve an API request to (callable, cost) without executing it."""
+        """Resolve an API request to (callable, cost) without executing it.
+
+        The checks come in the API's order: JSON, the route, the account, the id, the token's
+        scope, the method.
+        """
         if not wants_json:
             raise ApiError(
                 406,
@@ -407,87 +484,97 @@ class SandboxApp:
             )
         path = req.path[:-5] if req.path.endswith(".json") else req.path
         parts = [p for p in path.split("/") if p]
-        # parts: API, V3, Account[, id, Resource[, id[, Sub]]]
+        # parts: API, V3 (V2; none for the V2 API), Account[, id, Resource[, id[, Sub]]]
         v2 = len(parts) >= 2 and parts[1] == "Account"
-        if v2:
-            parts = [parts[0], "V2", *parts[1:]]
-        if len(parts) < 3 or parts[1] not in ("V3", "V2") or parts[2] != "Account":
+        rest = parts[1:] if v2 else parts[2:]
+        found = None
+        if len(parts) >= 2 and (v2 or parts[1] in ("V3", "V2")):
+            found = API_ROUTES.match(req.method, "/" + "/".join(rest))
+        if found is None:
             raise ApiError(404, f"Route not found: {req.path}")
-        if len(parts) == 3:
-            if req.method != "GET":
-                raise ApiError(405, f"{req.method} is not allowed on Account.")
-            return (lambda: self._account_list(account)), 1.0
-        acct = parts[3]
+        params = found.params
+        acct = params.get("account", account.account_id)
         if acct != account.account_id:
             raise ApiError(
                 403, f"Access denied: this token does not grant access to account {acct}."
             )
-        rest = parts[4:]
-        if not rest:
-            if req.method != "GET":
-                raise ApiError(405, f"{req.method} is not allowed on Account.")
-            return (lambda: self._account_single(account)), 1.0
-        entity = rest[0]
-        sub = rest[2] if len(rest) >= 3 else None
-        if (
-            entity not in ENTITIES
-            or len(rest) > 3
-            or (len(rest) == 3 and sub not in ("Image", "SaleLine"))
-        ):
-            raise ApiError(404, f"Route not found: {req.path}")
-        if (sub == "Image" and entity != "Item") or (sub == "SaleLine" and entity != "Sale"):
-            raise ApiError(404, f"Route not found: {req.path}")
-        rid = None
-        if len(rest) >= 2:
-            if not rest[1].isdigit():
+        if "id" in params and not params["id"].isdigit():
+            raise not_found(params["entity"], params["id"])
+        route = found.route
+        if route.scope is not None:
+            scope_entity = found.fill(route.scope)
+            if not scope_allows(scope, scope_entity, req.method in WRITE_METHODS):
                 raise ApiError(
-                    404, f"Object of type '{entity}' not found with primary ID '{rest[1]}'."
+                    403,
+                    f"Access denied: the token's scope does not allow this on {scope_entity}.",
                 )
-            rid = int(rest[1])
-        target = sub if sub == "Image" else entity
-        scope_entity = "Sale" if sub == "SaleLine" else target
-        write = req.method in ("POST", "PUT", "DELETE")
-        if not scope_allows(scope, scope_entity, write):
-            raise ApiError(
-                403, f"Access denied: the token's scope does not allow this on {scope_entity}."
-            )
-        params = parse_qsl(req.query, keep_blank_values=True)
-        if req.method == "GET":
-            if sub == "Image":
-                return self._list_route(req, account, "Image", params, v2, scope_item=rid)
-            if sub == "SaleLine":
-                return (lambda: self._sale_lines(account, rid)), 1.0  # type: ignore[arg-type]
-            if rid is None:
-                return self._list_route(req, account, entity, params, v2)
-            rels, rel_cost = parse_relations(
-                SPECS[entity], dict(params).get("load_relations"), False
-            )
-            return (lambda: self._single(account, entity, rid, rels)), 1.0 + rel_cost
-        if req.method not in ("POST", "PUT", "DELETE"):
-            raise ApiError(405, f"{req.method} is not allowed.")
-        if sub == "Image" and req.method == "POST":
-            return (lambda: self._upload_image(req, account, rid)), 1.5  # type: ignore[arg-type]
-        if entity not in WRITABLE or sub is not None:
-            raise ApiError(405, f"{req.method} is not allowed on {entity}.")
-        if (req.method == "POST" and rid is not None) or (req.method != "POST" and rid is None):
-            raise ApiError(405, f"{req.method} is not allowed on this {entity} path.")
+            if req.method not in KNOWN_METHODS:
+                raise ApiError(405, f"{req.method} is not allowed.")
+        if found.handler is None:
+            raise ApiError(405, found.fill(route.refusal, method=req.method))
+        query = parse_qsl(req.query, keep_blank_values=True)
+        resolve = getattr(self, found.handler)
+        return resolve(req, account, found, query, v2)
+
+    def account(self, req: Request, account: Account, match: Match, query: list, v2: bool) -> tuple:
+        """``GET Account``, ``GET Account/{id}``: the token's account."""
+        return (lambda: self._account_list(account)), 1.0
+
+    def entity_list(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``GET Account/{id}/{Entity}``: a page of records."""
+        return self._list_route(req, account, match.params["entity"], query, v2)
+
+    def entity_single(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``GET Account/{id}/{Entity}/{id}``: one record."""
+        entity, rid = match.params["entity"], int(match.params["id"])
+        rels, rel_cost = parse_relations(SPECS[entity], dict(query).get("load_relations"), False)
+        return (lambda: self._single(account, entity, rid, rels)), 1.0 + rel_cost
+
+    def entity_write(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``POST Account/{id}/{Entity}``, ``PUT``/``DELETE Account/{id}/{Entity}/{id}``."""
+        entity = match.params["entity"]
+        rid = int(match.params["id"]) if "id" in match.params else None
         verb = {"POST": "created", "PUT": "updated", "DELETE": "deleted"}[req.method]
         payload = parse_json_body(req.body, entity, verb) if req.method != "DELETE" else {}
         cost = write_cost(entity, payload, req.method)
         return (lambda: self._write(account, entity, req.method, rid, payload)), cost
 
+    def item_images(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``GET Account/{id}/Item/{id}/Image``: a page of an item's images."""
+        rid = int(match.params["id"])
+        return self._list_route(req, account, "Image", query, v2, scope_item=rid)
+
+    def item_image_upload(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``POST Account/{id}/Item/{id}/Image``: upload an image (multipart)."""
+        rid = int(match.params["id"])
+        return (lambda: self._upload_image(req, account, rid)), 1.5
+
+    def sale_lines(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``GET Account/{id}/Sale/{id}/SaleLine``: a sale's lines."""
+        rid = int(match.params["id"])
+        return (lambda: self._sale_lines(account, rid)), 1.0
+
     def _account_list(self, account: Account) -> tuple[int, bytes, int]:
         return 200, dumps({"@attributes": {"count": "1"}, "Account": account.account_record()}), 1
-
-    def _account_single(self, account: Account) -> tuple[int, bytes, int]:
-        return self._account_list(account)
 
     def _single(
         self, account: Account, entity: str, rid: int, rels: frozenset[str]
     ) -> tuple[int, bytes, int]:
         table = account.tables[entity]
         if not table.exists(rid):
-            raise ApiError(404, f"Object of type '{entity}' not found with primary ID '{rid}'.")
+            raise not_found(entity, rid)
         rec = account.materialize(entity, rid, rels)
         return 200, dumps({"@attributes": {"count": "1"}, entity: rec}), 1
 
@@ -503,17 +590,17 @@ class SandboxApp:
         spec = SPECS[entity]
         if v2:
             return self._v2_route(req, account, entity, params)
-        sorts = sort_fields_for(entity, scope_item is not None)
+        sorts = ITEM_IMAGE_SORTS if scope_item is not None else spec.sorts
         q = parse_list_query(spec, params, sorts)
         cost = 10.0 if q.count else 1.0 + q.relation_cost
         if scope_item is not None and not account.tables["Item"].exists(scope_item):
-            raise ApiError(404, f"Object of type 'Item' not found with primary ID '{scope_item}'.")
+            raise not_found("Item", scope_item)
 
         def run() -> tuple[int, bytes, int]:
             table = account.tables[entity]
             scope = None
             if scope_item is not None:
-                allowed = set(account.image_ids(scope_item))
+                allowed = set(image_ids(account, scope_item))
                 scope = allowed.__contains__
 
             def materialize(rid: int, rels: frozenset[str]) -> dict[str, Any]:
@@ -601,7 +688,7 @@ class SandboxApp:
     def _sale_lines(self, account: Account, sid: int) -> tuple[int, bytes, int]:
         table = account.tables["Sale"]
         if not table.exists(sid):
-            raise ApiError(404, f"Object of type 'Sale' not found with primary ID '{sid}'.")
+            raise not_found("Sale", sid)
         lines = unwrap(table.get(sid, frozenset({"SaleLines"})).get("SaleLines"), "SaleLine")
         out: dict[str, Any] = {"@attributes": {"next": "", "previous": ""}}
         if lines:
@@ -633,63 +720,78 @@ class SandboxApp:
         if image is None or not image[1]:
             raise ApiError(400, "Image not created. No image file was uploaded.")
         filename = image[0] or data.get("filename") or "image.jpg"
-        rec = account.add_image(iid, data, filename, len(image[1]))
+        rec = add_image(account, iid, data, filename, len(image[1]))
         self.write_counts["Image"] += 1
         return 200, dumps({"@attributes": {"count": "1"}, "Image": rec}), 1
 
-    # -- admin -------------------------------------------------------------------------------
-    def admin(self, req: Request) -> Response:
-        """Serve ``/_admin/...`` (JSON, for tests and tooling)."""
-        parts = [p for p in req.path.split("/") if p][1:]
-        name = parts[0] if parts else ""
-        method = req.method
-        if name == "stats" and method == "GET":
-            return _json_response(200, self.stats())
-        if name == "requests" and method == "GET":
-            params = dict(parse_qsl(req.query))
-            entries = self.request_log()
-            if "since" in params:
-                since = float(params["since"])
-                entries = [e for e in entries if e["time"] >= since]
-            if "limit" in params:
-                entries = entries[-int(params["limit"]) :]
-            return _json_response(200, {"requests": entries})
-        if name == "records" and method == "GET" and len(parts) == 3:
-            try:
-                records = self.records(parts[1], parts[2])
-            except KeyError as exc:
-                return _json_response(404, {"error": f"unknown account or entity: {exc}"})
-            return _json_response(200, {"count": len(records), "records": records})
-        if name == "faults" and method in ("POST", "PUT"):
-            try:
-                body = json.loads(req.body or b"{}")
-                if not isinstance(body, dict):
-                    raise ValueError("expected an object")
-                config = faults_from_dict(body)
-            except (ValueError, TypeError) as exc:
-                return _json_response(400, {"error": str(exc)})
-            self.set_faults(config)
-            return _json_response(200, {"faults": config.to_dict()})
-        if name == "faults" and method == "GET":
-            return _json_response(200, {"faults": self.faults.config.to_dict()})
-        if name == "refresh-token" and method == "POST":
-            try:
-                body = json.loads(req.body or b"{}")
-                account_id = str(body["account_id"])
-                token = self.issue_refresh_token(account_id, body.get("scope", "employee:all"))
-            except (ValueError, KeyError, TypeError):
-                return _json_response(400, {"error": "unknown or missing account_id"})
-            return _json_response(200, {"refresh_token": token})
-        if name == "reset-stats" and method == "POST":
-            self.reset_stats()
-            return _json_response(200, {"ok": True})
-        if name == "bucket" and method in ("POST", "PUT"):
+    # -- admin (JSON, for tests and tooling) ---------------------------------------------------
+    def admin_stats(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/stats``: the counters."""
+        return _json_response(200, self.stats())
+
+    def admin_requests(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/requests[?since=&limit=]``: the request log."""
+        params = dict(parse_qsl(req.query))
+        entries = self.request_log()
+        if "since" in params:
+            since = float(params["since"])
+            entries = [e for e in entries if e["time"] >= since]
+        if "limit" in params:
+            entries = entries[-int(params["limit"]) :]
+        return _json_response(200, {"requests": entries})
+
+    def admin_records(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/records/{account}/{Entity}``: every stored record."""
+        try:
+            records = self.records(match.params["account"], match.params["entity"])
+        except KeyError as exc:
+            return _json_response(404, {"error": f"unknown account or entity: {exc}"})
+        return _json_response(200, {"count": len(records), "records": records})
+
+    def admin_set_faults(self, req: Request, match: Match) -> Response:
+        """``POST``/``PUT /_admin/faults``: replace the active faults."""
+        try:
             body = json.loads(req.body or b"{}")
-            self.configure_bucket(**body)
-            return _json_response(200, self.bucket_config())
-        if name == "bucket" and method == "GET":
-            return _json_response(200, self.bucket_config())
-        return _json_response(404, {"error": f"unknown admin endpoint {method} {req.path}"})
+            if not isinstance(body, dict):
+                raise ValueError("expected an object")
+            config = faults_from_dict(body)
+        except (ValueError, TypeError) as exc:
+            return _json_response(400, {"error": str(exc)})
+        self.set_faults(config)
+        return _json_response(200, {"faults": config.to_dict()})
+
+    def admin_faults(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/faults``: the active faults."""
+        return _json_response(200, {"faults": self.faults.config.to_dict()})
+
+    def admin_refresh_token(self, req: Request, match: Match) -> Response:
+        """``POST /_admin/refresh-token`` ``{"account_id", "scope"}``: a new refresh token."""
+        try:
+            body = json.loads(req.body or b"{}")
+            account_id = str(body["account_id"])
+            token = self.issue_refresh_token(account_id, body.get("scope", "employee:all"))
+        except (ValueError, KeyError, TypeError):
+            return _json_response(400, {"error": "unknown or missing account_id"})
+        return _json_response(200, {"refresh_token": token})
+
+    def admin_reset_stats(self, req: Request, match: Match) -> Response:
+        """``POST /_admin/reset-stats``: zero the counters."""
+        self.reset_stats()
+        return _json_response(200, {"ok": True})
+
+    def admin_set_bucket(self, req: Request, match: Match) -> Response:
+        """``POST``/``PUT /_admin/bucket``: change the rate limiter."""
+        body = json.loads(req.body or b"{}")
+        self.configure_bucket(**body)
+        return _json_response(200, self.bucket_config())
+
+    def admin_bucket(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/bucket``: the rate limiter's settings."""
+        return _json_response(200, self.bucket_config())
+
+    def admin_unknown(self, req: Request, match: Match) -> Response:
+        """Any other ``/_admin/`` path or method."""
+        return _json_response(404, {"error": f"unknown admin endpoint {req.method} {req.path}"})
 
     def request_log(self) -> list[dict[str, Any]]:
         """Return a copy of the request log."""
@@ -704,13 +806,9 @@ class SandboxApp:
         """
         with self.lock:
             account = self.accounts[account_id]
-            table = account.tables[entity]
-            rels = {
-                "Customer": frozenset({"Contact"}),
-                "Item": frozenset({"ItemShops", "Images"}),
-                "Sale": frozenset({"SaleLines", "SalePayments"}),
-            }.get(entity, frozenset())
-            return [account.materialize(entity, rid, rels) for rid in range(1, table.n + 1)]
+            if entity not in account.tables:
+                raise KeyError(entity)
+            return account.records(entity)
 
     def configure_bucket(
         self,

@@ -171,3 +171,27 @@ class SandboxConfig:
         }
         vol.update(self.account_volumes.get(index, {}))
         return {k: max(0, int(v)) for k, v in vol.items()}
+
+
+#: The volumes of an account that starts with no records.
+EMPTY_VOLUMES: dict[str, int] = {"customers": 0, "items": 0, "sales": 0, "images": 0}
+
+
+def two_accounts(*, empty_second: bool = True, **overrides: Any) -> SandboxConfig:
+    """A sandbox with two accounts and the leaky bucket off: the setup of copies and tests.
+
+    The first account holds generated data; the second starts empty, ready to be copied into
+    (``empty_second=False``: both hold generated data, e.g. to show they stay apart).
+
+    Args:
+        empty_second: Whether the second account starts without records.
+        **overrides: Other :class:`SandboxConfig` fields (volumes, seed, bucket, ...).
+
+    Returns:
+        The configuration.
+    """
+    values: dict[str, Any] = {"accounts": 2, "bucket_enabled": False}
+    if empty_second:
+        values["account_volumes"] = {1: dict(EMPTY_VOLUMES)}
+    values.update(overrides)
+    return SandboxConfig(**values)

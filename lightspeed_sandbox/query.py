@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store import NESTED_RELATIONS, SPECS, TIME_FIELDS, EntitySpec, Order, Table
+from .store import TIME_FIELDS, EntitySpec, Order, Table
 from .wire import ApiError, parse_ts, unwrap
 
 CONTROL_PARAMS = frozenset(
@@ -102,7 +102,7 @@ def parse_relations(spec: EntitySpec, raw: str | None, is_list: bool) -> tuple[f
             names = [names]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ApiError(400, "load_relations must be a JSON array of relation names.")
-    nested = NESTED_RELATIONS.get(spec.name, {})
+    nested = spec.nested_relations
     cost = 0.0
     out = set()
     for name in names:
@@ -579,10 +579,3 @@ def _pk_bounds(preds: list[Predicate]) -> tuple[int, int]:
         elif op == "<=":
             hi = min(hi, nums[0])
     return lo, hi
-
-
-def sort_fields_for(entity: str, sub_resource: bool = False) -> tuple[str, ...]:
-    """Return the sort whitelist of an endpoint."""
-    if entity == "Image" and sub_resource:
-        return ("imageID", "timeStamp", "itemID")
-    return SPECS[entity].sorts

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import secrets
 import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -109,7 +114,7 @@ class Sandbox:
     @property
     def token_url(self) -> str:
         """The token endpoint."""
-        return f"{self.base_url}/auth/oauth/token"
+        return token_url(self.base_url)
 
     @property
     def client_id(self) -> str:
@@ -133,6 +138,49 @@ class Sandbox:
     def issue_refresh_token(self, account_id: str, scope: str = "employee:all") -> str:
         """Return a new refresh token for an account, as if the user had authorized."""
         return self.app.issue_refresh_token(account_id, scope)
+
+    def connection_settings(
+        self,
+        account: int | str,
+        token_store: str | os.PathLike[str],
+        *,
+        refresh_token: str | None = None,
+        base_url: str | None = None,
+        discover_account: bool = False,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Return tap or target settings that connect to one of the sandbox's accounts.
+
+        Args:
+            account: The account: its position in :attr:`account_ids`, or its id.
+            token_store: Where the connector keeps its token chain.
+            refresh_token: The refresh token to start from (default: a new one is issued).
+            base_url: The URL the connector reaches the sandbox at (default: where it listens).
+            discover_account: Leave ``account_id`` out, so that the connector asks the API.
+            **extra: More settings (they win over the ones above).
+
+        Returns:
+            The settings, see :func:`connection_settings`.
+        """
+        account_id = self.account_ids[account] if isinstance(account, int) else account
+        url = base_url or self.base_url
+        info = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "api_url": url,
+            "token_url": token_url(url),
+            "accounts": [
+                {
+                    "account_id": account_id,
+                    "refresh_token": (
+                        self.issue_refresh_token(account_id)
+                        if refresh_token is None
+                        else refresh_token
+                    ),
+                }
+            ],
+        }
+        return connection_settings(info, token_store, 0, discover_account=discover_account, **extra)
 
     def info(self, with_refresh_tokens: bool = True) -> dict[str, Any]:
         """Return the connection info printed by the CLI (includes the demo credentials)."""
@@ -222,3 +270,78 @@ class Sandbox:
     def records(self, account_id: str, entity: str) -> list[dict[str, Any]]:
         """Return every stored record of an entity in wire form."""
         return self.app.records(account_id, entity)
+
+
+def token_url(base_url: str) -> str:
+    """Return the token endpoint of a sandbox at ``base_url``."""
+    return f"{base_url}/auth/oauth/token"
+
+
+def connection_settings(
+    info: Mapping[str, Any],
+    token_store: str | os.PathLike[str],
+    account: int = 0,
+    *,
+    discover_account: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return tap or target settings for an account of a sandbox described by ``info``.
+
+    ``info`` is what :meth:`Sandbox.info` returns and ``lightspeed-sandbox serve --info-file``
+    writes, so a sandbox in another process is reached the same way.
+
+    Args:
+        info: The sandbox's connection info (with the accounts' refresh tokens).
+        token_store: Where the connector keeps its token chain.
+        account: Position of the account in ``info["accounts"]``.
+        discover_account: Leave ``account_id`` out, so that the connector asks the API.
+        **extra: More settings (they win over the ones above).
+
+    Returns:
+        ``client_id``, ``client_secret``, ``refresh_token``, ``account_id``, ``api_url``,
+        ``token_url`` and ``token_store``, plus ``extra``.
+    """
+    chosen = info["accounts"][account]
+    settings: dict[str, Any] = {
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "refresh_token": chosen["refresh_token"],
+        "account_id": chosen["account_id"],
+        "api_url": info["api_url"],
+        "token_url": info["token_url"],
+        "token_store": str(token_store),
+    }
+    if discover_account:
+        del settings["account_id"]
+    settings.update(extra)
+    return settings
+
+
+def access_token(info: Mapping[str, Any], account: int = 0, timeout: float = 30.0) -> str:
+    """Trade an account's refresh token from ``info`` for an access token.
+
+    One refresh-token grant at the token endpoint, as the README's ``curl`` does; the refresh
+    token in ``info`` is used up (the sandbox rotates it).
+
+    Args:
+        info: The sandbox's connection info (see :func:`connection_settings`).
+        account: Position of the account in ``info["accounts"]``.
+        timeout: Seconds to wait for the answer.
+
+    Returns:
+        The access token.
+
+    Raises:
+        urllib.error.HTTPError: When the sandbox refuses the grant.
+    """
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "refresh_token": info["accounts"][account]["refresh_token"],
+    }
+    request = urllib.request.Request(
+        info["token_url"], data=urllib.parse.urlencode(form).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return str(json.loads(response.read())["access_token"])

@@ -11,10 +11,9 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from . import generate as g
 from .wire import ApiError, fmt_ts, parse_ts
 
 ID_BITS = 24
@@ -40,6 +39,8 @@ class EntitySpec:
         fields: Filterable top-level fields.
         has_archived: Whether the ``archived`` parameter applies.
         composite_sorts: Sort fields whose value is an integer (timestamps, ids).
+        nested_relations: Nested relation names accepted in ``load_relations`` (to-many flag
+            for the cost model).
     """
 
     name: str
@@ -51,239 +52,8 @@ class EntitySpec:
     fields: frozenset[str]
     has_archived: bool
     composite_sorts: frozenset[str]
+    nested_relations: dict[str, bool] = field(default_factory=dict)
 
-
-CUSTOMER_FIELDS = frozenset(
-    [
-        "customerID",
-        "firstName",
-        "lastName",
-        "title",
-        "company",
-        "companyRegistrationNumber",
-        "vatNumber",
-        "dob",
-        "createTime",
-        "timeStamp",
-        "archived",
-        "contactID",
-        "creditAccountID",
-        "customerTypeID",
-        "discountID",
-        "taxCategoryID",
-    ]
-)
-ITEM_FIELDS = frozenset(
-    [
-        "itemID",
-        "systemSku",
-        "defaultCost",
-        "avgCost",
-        "discountable",
-        "tax",
-        "archived",
-        "itemType",
-        "serialized",
-        "description",
-        "modelYear",
-        "upc",
-        "ean",
-        "customSku",
-        "manufacturerSku",
-        "createTime",
-        "timeStamp",
-        "publishToEcom",
-        "categoryID",
-        "taxClassID",
-        "departmentID",
-        "itemMatrixID",
-        "manufacturerID",
-        "seasonID",
-        "defaultVendorID",
-    ]
-)
-SALE_FIELDS = frozenset(
-    [
-        "saleID",
-        "timeStamp",
-        "discountPercent",
-        "completed",
-        "archived",
-        "voided",
-        "enablePromotions",
-        "isTaxInclusive",
-        "createTime",
-        "updatetime",
-        "completeTime",
-        "referenceNumber",
-        "referenceNumberSource",
-        "tax1Rate",
-        "tax2Rate",
-        "change",
-        "receiptPreference",
-        "displayableSubtotal",
-        "ticketNumber",
-        "calcDiscount",
-        "calcTotal",
-        "calcSubtotal",
-        "calcTaxable",
-        "calcNonTaxable",
-        "calcAvgCost",
-        "calcFIFOCost",
-        "calcTax1",
-        "calcTax2",
-        "calcPayments",
-        "total",
-        "totalDue",
-        "displayableTotal",
-        "balance",
-        "customerID",
-        "discountID",
-        "employeeID",
-        "quoteID",
-        "registerID",
-        "shipToID",
-        "shopID",
-        "taxCategoryID",
-        "taxTotal",
-    ]
-)
-IMAGE_FIELDS = frozenset(
-    [
-        "imageID",
-        "description",
-        "filename",
-        "ordering",
-        "publicID",
-        "baseImageURL",
-        "size",
-        "createTime",
-        "timeStamp",
-        "itemID",
-        "itemMatrixID",
-    ]
-)
-ITEMSHOP_FIELDS = frozenset(
-    [
-        "itemShopID",
-        "qoh",
-        "sellable",
-        "backorder",
-        "componentQoh",
-        "componentBackorder",
-        "reorderPoint",
-        "reorderLevel",
-        "timeStamp",
-        "itemID",
-        "shopID",
-    ]
-)
-
-SPECS: dict[str, EntitySpec] = {
-    "Customer": EntitySpec(
-        "Customer",
-        "customerID",
-        g.K_CUSTOMER,
-        {
-            "Contact": False,
-            "CustomerType": False,
-            "Discount": False,
-            "Note": False,
-            "TaxCategory": False,
-            "CreditAccount": False,
-            "Tags": True,
-            "CustomFieldValues": True,
-        },
-        frozenset({"Contact"}),
-        ("customerID", "timeStamp", "firstName", "lastName"),
-        CUSTOMER_FIELDS,
-        True,
-        frozenset({"customerID", "timeStamp"}),
-    ),
-    "Item": EntitySpec(
-        "Item",
-        "itemID",
-        g.K_ITEM,
-        {
-            "Category": False,
-            "TaxClass": False,
-            "ItemAttributes": False,
-            "Manufacturer": False,
-            "Note": False,
-            "Images": True,
-            "ItemShops": True,
-            "ItemVendorNums": True,
-            "ItemComponents": True,
-            "ItemECommerce": False,
-            "TagRelations": True,
-            "CustomFieldValues": True,
-            "ItemPrices": True,
-        },
-        frozenset(),
-        ("itemID", "timeStamp", "description"),
-        ITEM_FIELDS,
-        True,
-        frozenset({"itemID", "timeStamp"}),
-    ),
-    "Sale": EntitySpec(
-        "Sale",
-        "saleID",
-        g.K_SALE,
-        {
-            "SaleLines": True,
-            "SalePayments": True,
-            "SaleNotes": True,
-            "Customer": False,
-            "Discount": False,
-            "TaxCategory": False,
-            "ShipTo": False,
-            "Quote": False,
-        },
-        frozenset({"SaleLines", "SalePayments"}),
-        ("saleID", "timeStamp", "completeTime", "updatetime"),
-        SALE_FIELDS,
-        True,
-        frozenset({"saleID", "timeStamp", "completeTime", "updatetime"}),
-    ),
-    "Image": EntitySpec(
-        "Image",
-        "imageID",
-        g.K_IMAGE,
-        {"Item": False, "ItemMatrix": False},
-        frozenset(),
-        ("imageID",),
-        IMAGE_FIELDS,
-        False,
-        frozenset({"imageID", "timeStamp", "itemID"}),
-    ),
-    "ItemShop": EntitySpec(
-        "ItemShop",
-        "itemShopID",
-        g.K_ITEMSHOP,
-        {"Item": False},
-        frozenset(),
-        ("itemShopID", "timeStamp", "itemID"),
-        ITEMSHOP_FIELDS,
-        False,
-        frozenset({"itemShopID", "timeStamp", "itemID"}),
-    ),
-}
-
-# Nested relation names accepted in load_relations (to-many flag for the cost model).
-NESTED_RELATIONS: dict[str, dict[str, bool]] = {
-    "Sale": {
-        "SaleLines.Item": False,
-        "SaleLines.Item.ItemShops": True,
-        "SaleLines.Note": False,
-        "SalePayments.PaymentType": False,
-        "SalePayments.CCCharge": False,
-        "Customer.Contact": False,
-    },
-    "Customer": {"Contact.Addresses": True, "Contact.Phones": True, "Contact.Emails": True},
-    "Item": {"ItemShops.Shop": False, "Images.Image": False},
-    "Image": {"Item.Prices": True},
-    "ItemShop": {"Item.Prices": True},
-}
 
 Walk = Iterator[int]
 

@@ -25,12 +25,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lightspeed_sandbox import Sandbox, SandboxConfig
+from tests.conftest import target_settings as shared_target_settings
 from tests.target.conftest import SHARED_IDS
+
+if TYPE_CHECKING:
+    from lightspeed_sandbox import Sandbox, SandboxConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
@@ -144,35 +147,17 @@ def instrument(sb: Sandbox, evidence: Evidence) -> None:
 
 
 @pytest.fixture
-def sandbox_factory(evidence: Evidence) -> Iterator[Callable[..., Sandbox]]:
-    """Start instrumented sandboxes on 127.0.0.1; all are stopped after the test."""
-    started: list[Sandbox] = []
+def sandbox_factory(
+    sandbox_factory: Callable[..., Sandbox], evidence: Evidence
+) -> Callable[..., Sandbox]:
+    """The shared ``sandbox_factory`` (tests/conftest.py), instrumented before each start."""
 
-    def start(**overrides: Any) -> Sandbox:
-        sb = Sandbox(SandboxConfig(**overrides))
+    def start(config: SandboxConfig | None = None, **fields: Any) -> Sandbox:
+        sb = sandbox_factory(config, start=False, **fields)
         instrument(sb, evidence)
-        sb.start()
-        started.append(sb)
-        return sb
+        return sb.start()
 
-    yield start
-    for sb in started:
-        sb.stop()
-
-
-def connector_config(sb: Sandbox, work: Workdir, refresh_token: str, **extra: Any) -> dict:
-    """Connection settings for a connector pointed at a sandbox, with a token store in work."""
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": refresh_token,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / "tokens.json"),
-        "max_retries": 8,
-    }
-    config.update(extra)
-    return config
+    return start
 
 
 def register_token_store(evidence: Evidence, config: dict) -> None:
@@ -302,20 +287,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 def target_settings(sb: Sandbox, work: Workdir, account: int, **extra: Any) -> dict[str, Any]:
     """target-lightspeed settings for a sandbox account, with files under ``work``."""
-    account_id = sb.account_ids[account]
-    config = connector_config(
-        sb,
-        work,
-        sb.issue_refresh_token(account_id),
-        account_id=account_id,
-        ledger_path=str(work.out / "ledger.sqlite3"),
-        rejects_path=str(work.out / "rejects.jsonl"),
-        progress_interval=0,
-        keep_foreign_keys=SHARED_IDS,
-        default_employee_id=1,
-        default_register_id=1,
-        default_shop_id=1,
-        default_payment_type_id=1,
-    )
-    config.update(extra)
-    return config
+    settings = {
+        "token_store": work.tokens / "tokens.json",
+        "max_retries": 8,
+        "keep_foreign_keys": SHARED_IDS,
+        **extra,
+    }
+    return shared_target_settings(sb, account, folder=work.out, **settings)

@@ -42,15 +42,9 @@ def test_union_of_killed_and_resumed_runs_covers_every_record(
     )
     account = sb.account_ids[0]
     total = sum(len(ids) for ids in sandbox_ids(sb, account).values())
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account),
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / "tokens.json"),
-        "page_size": 50,
-    }
+    config = sb.connection_settings(
+        account, work.tokens / "tokens.json", discover_account=True, page_size=50
+    )
     register_token_store(evidence, config)
     config_path = work.write_input("config.json", config)
 

@@ -48,16 +48,9 @@ def test_every_record_arrives_despite_5xx_drops_slowness_storm_and_expiring_toke
         burst_limit=20,
     )
     account = sb.account_ids[0]
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account),
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / "tokens.json"),
-        "page_size": 25,
-        "max_retries": 10,
-    }
+    config = sb.connection_settings(
+        account, work.tokens / "tokens.json", discover_account=True, page_size=25, max_retries=10
+    )
     register_token_store(evidence, config)
     config_path = work.write_input("config.json", config)
     sb.set_faults(**FAULTS)
@@ -110,14 +103,7 @@ def test_every_record_arrives_despite_5xx_drops_slowness_storm_and_expiring_toke
 def test_a_token_that_dies_again_during_a_429_wait_is_refreshed_again(sandbox_factory, tmp_path):
     """A request whose retries outlast a (second) access token must refresh once more."""
     sb = sandbox_factory(seed=3, customers=5, items=2, sales=2, bucket_enabled=False)
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(sb.account_ids[0]),
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(tmp_path / "tokens" / "tokens.json"),
-    }
+    config = sb.connection_settings(0, tmp_path / "tokens" / "tokens.json", discover_account=True)
     LightspeedClient.forget_all()
     try:
         client = LightspeedClient.for_config(config)

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from lightspeed_sandbox import two_accounts
 from tests.faults.conftest import (
     TARGET,
     Workdir,
@@ -34,7 +35,6 @@ from tests.faults.conftest import (
     register_token_store,
     target_settings,
 )
-from tests.target.conftest import EMPTY
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "tap_lightspeed" / "schemas"
 KEYS = {"customers": "customerID", "items": "itemID", "sales": "saleID"}
@@ -69,20 +69,11 @@ def source_records(tmp_path_factory) -> dict[str, list[dict]]:
 
     folder = tmp_path_factory.mktemp("source")
     with Sandbox(SandboxConfig(seed=5, customers=6, items=6, sales=4, bucket_enabled=False)) as sb:
-        account = sb.account_ids[0]
         config = folder / "config.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "client_id": sb.client_id,
-                    "client_secret": sb.client_secret,
-                    "refresh_token": sb.issue_refresh_token(account),
-                    "api_url": sb.api_url,
-                    "token_url": sb.token_url,
-                    "token_store": str(folder / "tokens" / "tokens.json"),
-                }
-            )
+        settings = sb.connection_settings(
+            0, folder / "tokens" / "tokens.json", discover_account=True
         )
+        config.write_text(json.dumps(settings))
         proc = subprocess.run(
             [TAP, "--config", str(config), "--catalog", str(CATALOG)],
             capture_output=True,
@@ -268,15 +259,7 @@ def test_bad_input_gets_a_reason_and_the_good_records_around_it_are_written(
     name, source_records, sandbox_factory, work: Workdir, evidence
 ):
     case = build_cases(source_records)[name]
-    sb = sandbox_factory(
-        seed=5,
-        customers=6,
-        items=6,
-        sales=4,
-        accounts=2,
-        bucket_enabled=False,
-        account_volumes={1: dict(EMPTY)},
-    )
+    sb = sandbox_factory(two_accounts(seed=5, customers=6, items=6, sales=4))
     target_account = sb.account_ids[1]
     config = target_settings(sb, work, 1)
     register_token_store(evidence, config)

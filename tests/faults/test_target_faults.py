@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lightspeed_client.client import LightspeedClient
+from lightspeed_sandbox import two_accounts
 from tests.faults.conftest import (
     CATALOG,
     TAP,
@@ -29,7 +30,6 @@ from tests.faults.conftest import (
     target_settings,
     wait_until,
 )
-from tests.target.conftest import EMPTY
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox
@@ -39,16 +39,7 @@ TARGET_STREAMS = ("customers", "items", "sales")
 
 def extract(sb: Sandbox, work: Workdir, account: int, label: str) -> tuple[Path, dict]:
     """Run the tap on an account (own token store); return the input file and its records."""
-    account_id = sb.account_ids[account]
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account_id),
-        "account_id": account_id,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(work.tokens / f"{label}-tokens.json"),
-    }
+    config = sb.connection_settings(account, work.tokens / f"{label}-tokens.json")
     run = run_tap(work, label, work.write_input(f"{label}.json", config))
     assert run.returncode == 0, run.stderr_text()[-3000:]
     records: dict[str, list[dict]] = {s: [] for s in TARGET_STREAMS}
@@ -86,15 +77,7 @@ def item_sig(record: dict) -> tuple:
 def test_target_killed_mid_run_then_rerun_writes_each_record_exactly_once(
     sandbox_factory, work, evidence, seed
 ):
-    sb = sandbox_factory(
-        seed=seed,
-        customers=60,
-        items=40,
-        sales=40,
-        accounts=2,
-        bucket_enabled=False,
-        account_volumes={1: dict(EMPTY)},
-    )
+    sb = sandbox_factory(two_accounts(seed=seed, customers=60, items=40, sales=40))
     input_path, records = extract(sb, work, 0, "source")
     config = target_settings(sb, work, 1)
     register_token_store(evidence, config)
@@ -146,7 +129,7 @@ def test_tap_and_target_on_one_token_chain_refresh_many_times_without_breaking_i
     sandbox_factory, work, evidence
 ):
     sb = sandbox_factory(
-        seed=17, customers=400, items=150, sales=150, accounts=2, bucket_enabled=False
+        two_accounts(empty_second=False, seed=17, customers=400, items=150, sales=150)
     )
     input_path, records = extract(sb, work, 1, "other-account")
     # One chain for account 0, shared by a tap (reading it) and a target (writing into it).

@@ -14,48 +14,29 @@ from __future__ import annotations
 
 import json
 
+from lightspeed_sandbox import two_accounts
 from tests.faults.conftest import TARGET, register_token_store, run_tap, running
 
 
 def own_workload(sandbox_factory, work, evidence) -> None:
     """A tap and a target run with tokens expiring every half second and 5xx faults."""
-    sb = sandbox_factory(
-        seed=8,
-        customers=200,
-        items=60,
-        sales=60,
-        accounts=2,
-        bucket_enabled=False,
-        account_volumes={1: {"customers": 0, "items": 0, "sales": 0, "images": 0}},
+    sb = sandbox_factory(two_accounts(seed=8, customers=200, items=60, sales=60))
+    tap_config = sb.connection_settings(
+        0, work.tokens / "tap.json", discover_account=True, page_size=20
     )
-    source, target = sb.account_ids
-    base = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-    }
-    tap_config = {
-        **base,
-        "refresh_token": sb.issue_refresh_token(source),
-        "token_store": str(work.tokens / "tap.json"),
-        "page_size": 20,
-    }
     register_token_store(evidence, tap_config)
     sb.set_faults(expire_tokens_every=0.5, error_rate=0.05, seed=1)
     run = run_tap(work, "tap", work.write_input("tap.json", tap_config))
     assert run.returncode == 0, run.stderr_text()[-3000:]
     lines = [json.dumps(m) for m in run.messages() if m.get("stream") in ("customers", "items")]
     (work.out / "input.jsonl").write_text("\n".join(lines) + "\n")
-    target_config = {
-        **base,
-        "refresh_token": sb.issue_refresh_token(target),
-        "account_id": target,
-        "token_store": str(work.tokens / "target.json"),
-        "ledger_path": str(work.out / "ledger.sqlite3"),
-        "rejects_path": str(work.out / "rejects.jsonl"),
-        "progress_interval": 0,
-    }
+    target_config = sb.connection_settings(
+        1,
+        work.tokens / "target.json",
+        ledger_path=str(work.out / "ledger.sqlite3"),
+        rejects_path=str(work.out / "rejects.jsonl"),
+        progress_interval=0,
+    )
     register_token_store(evidence, target_config)
     path = work.write_input("target.json", target_config)
     with (

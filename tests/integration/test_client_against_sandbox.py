@@ -58,15 +58,10 @@ def sandbox():
 
 
 def connector_config(sb: Sandbox, store: Path, refresh_token: str | None) -> dict:
-    return {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": refresh_token,
-        "api_url": sb.api_url,
-        "token_url": sb.token_url,
-        "token_store": str(store),
-        "max_retries": 3,
-    }
+    """Settings for the first account, starting from ``refresh_token`` (None: the store's)."""
+    return sb.connection_settings(
+        0, store, refresh_token=refresh_token or "", discover_account=True, max_retries=3
+    )
 
 
 def run_workers(configs: list[dict], rounds: int) -> list[dict]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from lightspeed_sandbox import Sandbox, SandboxConfig
+from lightspeed_sandbox import Sandbox, two_accounts
 
 
 def as_list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -85,15 +85,8 @@ class Api:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
-    cfg = SandboxConfig(
-        seed=7,
-        customers=3000,
-        items=400,
-        sales=600,
-        images=500,
-        accounts=2,
-        bucket_enabled=False,
-    )
+    """Two accounts with data (3000 customers each), the bucket off, for the whole session."""
+    cfg = two_accounts(empty_second=False, seed=7, customers=3000, items=400, sales=600, images=500)
     with Sandbox(cfg) as sb:
         yield sb
 
@@ -104,7 +97,6 @@ def api(sandbox: Sandbox) -> Api:
 
 
 @pytest.fixture
-def small() -> Iterator[Sandbox]:
-    """A small, fresh sandbox for tests that change state or limits."""
-    with Sandbox(SandboxConfig(seed=3, customers=60, items=40, sales=50, accounts=2)) as sb:
-        yield sb
+def small(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    """A small, fresh sandbox (two accounts, bucket on) for tests that change state or limits."""
+    return sandbox_factory(seed=3, customers=60, items=40, sales=50, accounts=2)

@@ -146,20 +146,11 @@ def test_concurrent_clients(sandbox: Sandbox) -> None:
     assert results == [3000] * 4
 
 
-def test_empty_account_as_copy_target() -> None:
-    cfg = SandboxConfig(
-        customers=10,
-        items=10,
-        sales=10,
-        accounts=2,
-        account_volumes={1: {"customers": 0, "items": 0, "sales": 0, "images": 0}},
-    )
-    with Sandbox(cfg) as sb:
-        target = Api(sb, sb.account_ids[1])
-        for entity in ("Customer", "Item", "Sale", "Image", "ItemShop"):
-            assert target.get(f"{entity}.json").json() == {
-                "@attributes": {"next": "", "previous": ""}
-            }
-        item = target.request("POST", "Item.json", json={"description": "Copied"})
-        assert item.json()["Item"]["itemID"] == "1"
-        assert len(sb.records(sb.account_ids[1], "ItemShop")) == 3
+def test_empty_account_as_copy_target(two_account_sandbox) -> None:
+    sb = two_account_sandbox(customers=10, items=10, sales=10, bucket_enabled=True)
+    target = Api(sb, sb.account_ids[1])
+    for entity in ("Customer", "Item", "Sale", "Image", "ItemShop"):
+        assert target.get(f"{entity}.json").json() == {"@attributes": {"next": "", "previous": ""}}
+    item = target.request("POST", "Item.json", json={"description": "Copied"})
+    assert item.json()["Item"]["itemID"] == "1"
+    assert len(sb.records(sb.account_ids[1], "ItemShop")) == 3

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,13 +24,15 @@ import requests
 import requests_mock
 
 from lightspeed_client.client import LightspeedClient
-from lightspeed_sandbox import Sandbox, SandboxConfig
 from lightspeed_sandbox.httpserver import Request
 from tap_lightspeed.tap import TapLightspeed
 from target_lightspeed.target import TargetLightspeed
+from tests.conftest import target_settings
+
+if TYPE_CHECKING:
+    from lightspeed_sandbox import Sandbox
 
 MOCK_URL = "https://lightspeed.mock"
-EMPTY = {"customers": 0, "items": 0, "sales": 0, "images": 0}
 #: Reference ids the sandbox's accounts share, so a copy may keep them.
 SHARED_IDS = [
     "categoryID",
@@ -114,41 +116,15 @@ class MockedSandbox:
 def target_config(
     sb: Sandbox, tmp_path: Path, account: int = 1, base_url: str | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    account_id = sb.account_ids[account]
-    url = base_url or sb.base_url
-    config = {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account_id),
-        "account_id": account_id,
-        "api_url": url,
-        "token_url": f"{url}/auth/oauth/token",
-        "token_store": str(tmp_path / f"tokens-{account}.json"),
-        "ledger_path": str(tmp_path / "ledger.sqlite3"),
-        "rejects_path": str(tmp_path / "rejects.jsonl"),
-        "max_retries": 5,
-        "progress_interval": 0,
-        "default_employee_id": 1,
-        "default_register_id": 1,
-        "default_shop_id": 1,
-        "default_payment_type_id": 1,
-    }
-    config.update(overrides)
-    return config
+    tokens = tmp_path / f"tokens-{account}.json"
+    settings = {"base_url": base_url, "max_retries": 5, **overrides}
+    return target_settings(sb, account, tokens, tmp_path, **settings)
 
 
 def tap_config(sb: Sandbox, tmp_path: Path, account: int = 0, base_url: str | None = None) -> dict:
-    account_id = sb.account_ids[account]
-    url = base_url or sb.base_url
-    return {
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": sb.issue_refresh_token(account_id),
-        "account_id": account_id,
-        "api_url": url,
-        "token_url": f"{url}/auth/oauth/token",
-        "token_store": str(tmp_path / f"tap-tokens-{account}.json"),
-    }
+    return sb.connection_settings(
+        account, tmp_path / f"tap-tokens-{account}.json", base_url=base_url
+    )
 
 
 def fast(config: dict[str, Any]) -> dict[str, Any]:
@@ -239,19 +215,11 @@ def _fresh_clients() -> Iterator[None]:
 
 
 @pytest.fixture
-def sandbox_pair() -> Iterator[Sandbox]:
+def sandbox_pair(two_account_sandbox: Callable[..., Sandbox]) -> Sandbox:
     """A fresh sandbox (not listening) whose second account is empty."""
-    cfg = SandboxConfig(
-        seed=5,
-        customers=30,
-        items=20,
-        sales=20,
-        accounts=2,
-        bucket_enabled=False,
-        burst_limit=10_000,
-        account_volumes={1: dict(EMPTY)},
+    return two_account_sandbox(
+        start=False, seed=5, customers=30, items=20, sales=20, burst_limit=10_000
     )
-    return Sandbox(cfg)
 
 
 @pytest.fixture

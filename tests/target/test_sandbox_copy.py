@@ -14,16 +14,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lightspeed_sandbox import Sandbox, SandboxConfig
 from lightspeed_sandbox.wire import unwrap
 from tests.target.conftest import (
-    EMPTY,
     SHARED_IDS,
     fast,
     run_tap,
@@ -32,24 +30,16 @@ from tests.target.conftest import (
     target_config,
 )
 
+if TYPE_CHECKING:
+    from lightspeed_sandbox import Sandbox
+
 STREAMS = {"customers", "items", "sales"}
 TARGET_BIN = Path(sys.executable).with_name("target-lightspeed")
 
 
 @pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    cfg = SandboxConfig(
-        seed=11,
-        customers=60,
-        items=40,
-        sales=40,
-        accounts=2,
-        bucket_enabled=False,
-        burst_limit=10_000,
-        account_volumes={1: dict(EMPTY)},
-    )
-    with Sandbox(cfg) as sandbox:
-        yield sandbox
+def sb(two_account_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    return two_account_sandbox(seed=11, customers=60, items=40, sales=40, burst_limit=10_000)
 
 
 def copy_config(sb: Sandbox, tmp_path: Path, **overrides: Any) -> dict[str, Any]:

@@ -29,23 +29,12 @@ from singer_sdk.testing.target_tests import (
 from singer_sdk.testing.templates import TargetFileTestTemplate
 
 from lightspeed_client.client import LightspeedClient
-from lightspeed_sandbox import Sandbox, SandboxConfig
+from lightspeed_sandbox import Sandbox, two_accounts
 from target_lightspeed.target import TargetLightspeed, UnreadableInputError
-from tests.target.conftest import EMPTY, MOCK_URL, MockedSandbox, target_config
+from tests.target.conftest import MOCK_URL, MockedSandbox, target_config
 
 _DIR = Path(tempfile.mkdtemp(prefix="target-lightspeed-sdk-tests-"))
-_SANDBOX = Sandbox(
-    SandboxConfig(
-        seed=2,
-        customers=0,
-        items=0,
-        sales=0,
-        accounts=2,
-        bucket_enabled=False,
-        burst_limit=10_000,
-        account_volumes={0: dict(EMPTY)},
-    )
-)
+_SANDBOX = Sandbox(two_accounts(seed=2, customers=0, items=0, sales=0, burst_limit=10_000))
 _SANDBOX.app.base_url = MOCK_URL
 SAMPLE_CONFIG = target_config(
     _SANDBOX,

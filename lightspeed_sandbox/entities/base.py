@@ -1,0 +1,102 @@
+"""What every entity module declares, and the helpers their writers share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import generate as g
+from ..wire import ApiError, wire_scalar
+
+if TYPE_CHECKING:
+    from ..accounts import Account
+    from ..store import EntitySpec, Table
+
+#: Adds computed relations to a wire record: (account, record, id, relations).
+Relations = Callable[["Account", dict[str, Any], int, frozenset[str]], None]
+#: Applies a POST (id ``None``) or PUT: (account, table, id, payload, verb, now) -> stored id.
+Writer = Callable[["Account", "Table", "int | None", dict[str, Any], str, int], int]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity of the sandbox: its table, its relations and its writer.
+
+    Attributes:
+        spec: The static description (fields, sorts, relations) queries use.
+        make_table: Builds an account's table of this entity from the account's generator.
+        relations: Adds the relations that are computed rather than stored (``None``: none).
+        write: Applies a POST or PUT (``None``: read-only; DELETE is the same for all).
+        write_relations: Relations of the record a write answers with.
+        record_relations: Relations of the records ``/_admin/records`` returns.
+        change_times: Time fields a DELETE (which archives) sets to now.
+    """
+
+    spec: EntitySpec
+    make_table: Callable[[Account], Table]
+    relations: Relations | None = None
+    write: Writer | None = None
+    write_relations: frozenset[str] = frozenset()
+    record_relations: frozenset[str] = frozenset()
+    change_times: tuple[str, ...] = ("timeStamp",)
+
+    @property
+    def name(self) -> str:
+        """The entity's name (the envelope key)."""
+        return self.spec.name
+
+
+def foreign_key(
+    entity: str, verb: str, field: str, value: Any, known: Any, allow_zero: bool = True
+) -> str:
+    """Check a foreign key of a write and return it in wire form.
+
+    Raises:
+        ApiError: 400 when the value is not a number or names no existing record.
+    """
+    text = wire_scalar(value).strip() or "0"
+    try:
+        num = int(float(text))
+    except ValueError as exc:
+        raise ApiError(400, f"{entity} not {verb}. {field} must be a number.") from exc
+    if num == 0 and allow_zero:
+        return "0"
+    if num not in known:
+        target = field[:-2] if field.endswith("ID") else field
+        target = target[:1].upper() + target[1:]
+        raise ApiError(400, f"{entity} not {verb}. {target} with ID '{num}' does not exist.")
+    return str(num)
+
+
+def tax_category(tax: int) -> dict[str, Any]:
+    """Return the TaxCategory relation of a customer or a sale."""
+    name, rate = g.TAX_CATEGORIES[tax]
+    return {
+        "taxCategoryID": str(tax),
+        "isTaxInclusive": "false",
+        "tax1Name": name,
+        "tax2Name": "",
+        "tax1Rate": str(rate / 100000).rstrip("0"),
+        "tax2Rate": "0",
+    }
+
+
+def not_found(entity: str, rid: Any) -> ApiError:
+    """The API's 404 for a record that does not exist."""
+    return ApiError(404, f"Object of type '{entity}' not found with primary ID '{rid}'.")
+
+
+def parent_item(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
+    """Add the ``Item`` relation of a record that belongs to an item (Image, ItemShop)."""
+    iid = int(rec.get("itemID") or 0)
+    items = account.tables["Item"]
+    if "Item" in rels and items.exists(iid):
+        rec["Item"] = items.get(iid)
+
+
+def empty_relations(rec: dict[str, Any], rels: frozenset[str], names: tuple[str, ...]) -> None:
+    """Add the relations among ``names`` that were asked for, empty (the sandbox has none)."""
+    for name in names:
+        if name in rels:
+            rec[name] = ""
