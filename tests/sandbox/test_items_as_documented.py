@@ -157,15 +157,17 @@ def test_delete_archives_and_zeroes_stock_and_put_false_restores(w: Api) -> None
 
 def test_itemshops_carry_the_2025_fields(api: Api) -> None:
     rows = api.all("ItemShop", {"limit": "100"})[:100]
-    assert all(ITEMSHOP_2025_FIELDS <= set(row) for row in rows)
+    assert all(set(row) >= ITEMSHOP_2025_FIELDS for row in rows)
     summaries = [r for r in rows if r["shopID"] == "0"]
     assert any(r["averageCost"] != "0" for r in summaries)
     assert all(r["averageCost"] == "0" for r in rows if r["shopID"] != "0")
     for row in rows:
         held = max(int(row["qoh"]), 0)
-        assert (float(row["totalValueAvgCost"]) == 0) == (held == 0 or row["lastReceivedCost"] == "0")
+        assert (float(row["totalValueAvgCost"]) == 0) == (
+            held == 0 or row["lastReceivedCost"] == "0"
+        )
     item = api.get("Item/1.json", {"load_relations": '["ItemShops"]'}).json()["Item"]
-    assert all(ITEMSHOP_2025_FIELDS <= set(s) for s in as_list(item["ItemShops"], "ItemShop"))
+    assert all(set(s) >= ITEMSHOP_2025_FIELDS for s in as_list(item["ItemShops"], "ItemShop"))
 
 
 def test_items_carry_attributes_vendor_numbers_and_new_fields(api: Api) -> None:
@@ -175,7 +177,8 @@ def test_items_carry_attributes_vendor_numbers_and_new_fields(api: Api) -> None:
     assert all({"fifoCost", "itemAttributesID", "noteID"} <= set(i) for i in items)
     matrix = [i for i in items if i["itemMatrixID"] != "0"]
     plain = [i for i in items if i["itemMatrixID"] == "0"]
-    assert matrix and plain
+    assert matrix
+    assert plain
     for item in matrix:
         attributes = item["ItemAttributes"]
         assert set(attributes) == {"attribute1", "attribute2", "attribute3", "itemAttributeSetID"}
@@ -183,9 +186,17 @@ def test_items_carry_attributes_vendor_numbers_and_new_fields(api: Api) -> None:
         assert item["itemAttributesID"] != "0"
     assert all("ItemAttributes" not in i for i in plain)
     with_vendor = [i for i in items if i["ItemVendorNums"] != ""]
-    assert with_vendor and len(with_vendor) < len(items)
+    assert with_vendor
+    assert len(with_vendor) < len(items)
     vendor_num = with_vendor[0]["ItemVendorNums"]["ItemVendorNum"]
-    assert set(vendor_num) == {"itemVendorNumID", "value", "cost", "timeStamp", "itemID", "vendorID"}
+    assert set(vendor_num) == {
+        "itemVendorNumID",
+        "value",
+        "cost",
+        "timeStamp",
+        "itemID",
+        "vendorID",
+    }
     assert vendor_num["itemID"] == with_vendor[0]["itemID"]
 
 
@@ -193,10 +204,20 @@ def test_customers_carry_custom_field_values(api: Api) -> None:
     customers = api.all("Customer", {"load_relations": '["CustomFieldValues"]', "limit": "100"})
     assert all({"employeeID", "noteID"} <= set(c) for c in customers)
     values = [v for c in customers for v in as_list(c["CustomFieldValues"], "CustomFieldValue")]
-    fields = {"customFieldValueID", "customFieldID", "name", "type", "value", "deleted", "timeStamp"}
-    assert values and all(set(v) == fields for v in values)
+    fields = {
+        "customFieldValueID",
+        "customFieldID",
+        "name",
+        "type",
+        "value",
+        "deleted",
+        "timeStamp",
+    }
+    assert values
+    assert all(set(v) == fields for v in values)
     assert any(c["CustomFieldValues"] == "" for c in customers)
     choices = [v for v in values if v["type"] == "single_choice"]
-    assert choices and all(isinstance(v["value"], dict) for v in choices)
+    assert choices
+    assert all(isinstance(v["value"], dict) for v in choices)
     assert {"customFieldChoiceID", "name", "value"} <= set(choices[0]["value"])
     assert all(isinstance(v["value"], str) for v in values if v["type"] == "boolean")
