@@ -614,18 +614,22 @@ class ItemWriter(RecordWriter):
         left_as_is = decision.action == UNCHANGED and self.runtime.write_mode == "insert"
         if decision.action == REJECT or wanted is None or left_as_is:
             super().act(item, decision)
-            return
-        if decision.action == CREATE:
-            current: bool | None = False
-        elif stored is None:
-            current = None  # decided by the ledger: what Lightspeed holds was not read
+        elif decision.action != CREATE and stored is None:
+            self._act_on_ledger_decision(item, decision, wanted)
         else:
-            current = str(stored.get("archived")).lower() == "true"
-        if current is None or current == wanted:
-            if self.archive_items and wanted and current is None and decision.action == UPDATE:
-                super().act(item, decision)
-                self._archive(item, self._written_id(item), wanted, count=False)
-                return
+            current = decision.action != CREATE and str(stored and stored.get("archived")) == "true"
+            self._act_on_found(item, decision, wanted, current)
+
+    def _act_on_found(self, item: Mapped, decision: Decision, wanted: bool, current: bool) -> None:
+        """Act on a record created now or found by the lookup (its archived state is known).
+
+        Args:
+            item: The mapped record.
+            decision: The decision.
+            wanted: Whether the input says the item is archived.
+            current: Whether Lightspeed holds it archived (False for a create).
+        """
+        if current == wanted:
             super().act(item, decision)
             return
         if not self.archive_items:
@@ -633,12 +637,53 @@ class ItemWriter(RecordWriter):
             reason = note if decision.action == UNCHANGED else f"{decision.reason}; {note}"
             super().act(item, dataclasses.replace(decision, reason=reason))
             return
-        change = ARCHIVED if wanted else RESTORED
         if decision.action == UNCHANGED:
             self._archive(item, str(decision.target_id), wanted, count=True)
             return
+        change = ARCHIVED if wanted else RESTORED
         super().act(item, dataclasses.replace(decision, reason=f"{decision.reason}; {change}"))
         self._archive(item, self._written_id(item), wanted, count=False)
+
+    def _act_on_ledger_decision(self, item: Mapped, decision: Decision, wanted: bool) -> None:
+        """Act on a record the ledger decided about (what Lightspeed holds was not read).
+
+        An unchanged record is done. A changed one whose body is what was last written
+        differs by its archived state only: it is archived (DELETE) or restored (PUT
+        ``archived=false``) without another PUT of its body, or, when the archived state
+        last written is not known (``archive_items`` was off) and it is not to be archived,
+        left as it is. A changed body is PUT, then archived when it must be.
+
+        Args:
+            item: The mapped record.
+            decision: The decision.
+            wanted: Whether the input says the item is archived.
+        """
+        if not self.archive_items or decision.action != UPDATE:
+            super().act(item, decision)
+            return
+        row = self.runtime.ledger.get_many(self.entity, [item.ledger_key]).get(item.ledger_key)
+        last = row.payload_hash if row is not None else None
+        was = {
+            payload_hash({**item.body, "archived": True}): True,
+            payload_hash({**item.body, "archived": False}): False,
+            payload_hash(item.body): None,
+        }
+        if last not in was:
+            reason = f"{decision.reason}; {ARCHIVED}" if wanted else decision.reason
+            super().act(item, dataclasses.replace(decision, reason=reason))
+            if wanted:
+                self._archive(item, self._written_id(item), wanted, count=False)
+        elif wanted or was[last]:
+            self._archive(item, str(decision.target_id), wanted, count=True)
+        else:
+            remembered = dataclasses.replace(
+                decision,
+                action=UNCHANGED,
+                reason="same as last written (ledger)",
+                remember=True,
+                remembered_hash=item.hash,
+            )
+            super().act(item, remembered)
 
     def _written_id(self, item: Mapped) -> str | None:
         """The item's id in the target account once written (None: rejected, or a dry run)."""
