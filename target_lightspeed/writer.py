@@ -585,7 +585,9 @@ class ItemWriter(RecordWriter):
         if self.archive_items:
             for item, _ in batch:
                 wanted = item.payload.get("archived")
-                if wanted is not None:
+                # A record known by its content only keeps the body's hash: it is its key.
+                known_by_content = not item.keys and item.source_id is None
+                if wanted is not None and not known_by_content:
                     item.hash = payload_hash({**item.body, "archived": wanted})
         return batch
 

@@ -65,19 +65,7 @@ ITEMSHOP_FIELDS = frozenset(
         "timeStamp",
         "itemID",
         "shopID",
-        "onLayaway",
-        "onSpecialOrder",
-        "onWorkorder",
-        "onTransferOut",
-        "onTransferIn",
-        "averageCost",
-        "totalValueFifo",
-        "totalValueAvgCost",
-        "totalValueNegativeInventory",
-        "lastReceivedCost",
-        "lastReceivedLotID",
-        "nextFifoLotCost",
-        "nextFifoLotID",
+        *g.itemshop_value_fields(0, 0, 0),  # the fields added 2025-01-30
     ]
 )
 
