@@ -215,3 +215,11 @@ def test_archive_items_on_restores_an_archived_item_with_archived_false(mocked, 
     assert item_writes(mocked)[-1][2] == {"archived": False}
     assert stored_item(mocked, "A-1")["archived"] == "false"
     assert result.summary["items"]["updated"] == 1
+
+
+def test_a_dry_run_says_it_would_archive_and_sends_nothing(mocked, config):
+    result = run_target({**config, "archive_items": True, "dry_run": True}, items([ARCHIVED_ROW]))
+    assert result.summary["items"]["reasons"] == {
+        "created": {"not found by customSku; archived (DELETE; its stock is zeroed)": 1}
+    }
+    assert mocked.writes() == []
