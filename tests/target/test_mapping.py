@@ -174,3 +174,31 @@ def test_match_key_settings_are_checked():
     ]
     with pytest.raises(Exception, match="unknown field"):
         parse_match_keys({"items": ["colour"]})
+
+
+def test_fields_the_tap_reads_but_the_target_never_writes_raise_no_warning():
+    customer = mapper("customers")
+    body = customer.map(
+        {
+            "firstName": "Ada",
+            "employeeID": 3,
+            "noteID": 9,
+            "CustomFieldValues": [{"customFieldID": 1, "value": "true"}],
+        }
+    ).body
+    assert body == {"firstName": "Ada"}
+    item = mapper("items")
+    body = item.map(
+        {
+            "description": "Pen",
+            "fifoCost": 1.5,
+            "itemAttributesID": 4,
+            "noteID": 2,
+            "archived": True,
+            "ItemAttributes": {"attribute1": "Red"},
+            "ItemVendorNums": [{"value": "V1"}],
+        }
+    ).body
+    assert body == {"description": "Pen"}
+    assert customer.warnings == []  # type: ignore[attr-defined]
+    assert item.warnings == []  # type: ignore[attr-defined]
