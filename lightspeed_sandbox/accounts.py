@@ -108,6 +108,8 @@ class Account:
         self.next_line_id = self.volumes["sales"] * 4 + 1
         self.next_payment_id = self.volumes["sales"] * 2 + 1
         self.writes = 0
+        #: The sandbox's sales before the documented rules (see ``SandboxConfig``).
+        self.lenient_sales = cfg.lenient_sales
 
     # -- reads -------------------------------------------------------------------------------
     def account_record(self) -> dict[str, Any]:
@@ -154,9 +156,12 @@ class Account:
         if method == "DELETE":
             assert rid is not None
             rec = table.full(rid)
-            rec["archived"] = "true"
-            for name in kind.change_times:
-                rec[name] = fmt_ts(now)
+            if kind.archive is not None:
+                kind.archive(self, rec, now)
+            else:
+                rec["archived"] = "true"
+                for name in kind.change_times:
+                    rec[name] = fmt_ts(now)
             table.put(rid, rec)
         elif kind.write is None:
             raise ApiError(405, f"{method} is not supported on {entity}.")
