@@ -28,6 +28,7 @@ class MapperSettings:
     keep_foreign_keys: frozenset[str]
     reference_number_source: str
     defaults: dict[str, str | None]
+    enable_promotions: bool = False
 
 
 class RecordMapper:
