@@ -72,6 +72,9 @@ SALE_HEADER_EXCLUDED = frozenset(
 class RecordWriter:
     """Writes the records of one input stream to one Lightspeed entity."""
 
+    #: Fields of the body a create leaves out (the ledger's hash is still the whole body's).
+    create_excluded: t.ClassVar[frozenset[str]] = frozenset()
+
     def __init__(
         self,
         runtime: Runtime,
@@ -506,7 +509,8 @@ class RecordWriter:
         last_failure = ""
         for _ in range(attempts):
             try:
-                stored = self.runtime.api.create(self.entity, self.create_body(item))
+                body = {k: v for k, v in item.body.items() if k not in self.create_excluded}
+                stored = self.runtime.api.create(self.entity, body)
                 self.runtime.report.wrote()
                 break
             except UncertainWriteError as exc:
@@ -539,17 +543,6 @@ class RecordWriter:
         self.after_write(item, new_id, stored)
         self._outcome(item, "created", reason)
 
-    def create_body(self, item: Mapped) -> dict[str, t.Any]:
-        """The body a create POSTs (its hash, in the ledger, is still the whole body's).
-
-        Args:
-            item: The mapped record.
-
-        Returns:
-            The body.
-        """
-        return item.body
-
     def after_write(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
         """What an entity writes after its record is created or updated (nothing here).
 
@@ -576,6 +569,9 @@ class SaleWriter(RecordWriter):
     rather than attached to a guess. Line ``itemID``s follow the same rule.
     """
 
+    #: A sale is created open: it is completed once the target account's total is known.
+    create_excluded = frozenset({"completed"})
+
     def write_batch(self, records: list[dict], lines: dict[int, int] | None = None) -> None:
         """Write the run's pending customers and items, then the sales.
 
@@ -596,17 +592,6 @@ class SaleWriter(RecordWriter):
             The header fields.
         """
         return {k: v for k, v in item.body.items() if k not in SALE_HEADER_EXCLUDED}
-
-    def create_body(self, item: Mapped) -> dict[str, t.Any]:
-        """The sale is created open: it is completed once the target's total is known.
-
-        Args:
-            item: The mapped sale.
-
-        Returns:
-            The body without ``completed``.
-        """
-        return {k: v for k, v in item.body.items() if k != "completed"}
 
     def act(self, item: Mapped, decision: Decision) -> None:
         """Carry a decision out; a sale left unchanged still reports what was not copied.
