@@ -146,3 +146,29 @@ def test_lines_of_an_open_copy_are_updated_those_of_a_completed_copy_are_reporte
     assert [r.method for r in line_writes] == ["PUT", "POST"]
     done_lines = unwrap(stored(mocked, "S-12")["SaleLines"], "SaleLine")
     assert [x["unitQuantity"] for x in done_lines] == ["1"]
+
+
+def test_a_run_stopped_before_the_sale_is_completed_completes_it_next_time(
+    mocked, config, monkeypatch
+):
+    from lightspeed_client.errors import RetriesExhaustedError
+    from target_lightspeed.api import LightspeedAPI
+
+    real_update = LightspeedAPI.update
+
+    def update_failing(self, entity, record_id, body):
+        if body == {"completed": True}:
+            raise RetriesExhaustedError(
+                method="PUT", path=f"/Sale/{record_id}.json", attempts=6, last_failure="HTTP 503"
+            )
+        return real_update(self, entity, record_id, body)
+
+    monkeypatch.setattr(LightspeedAPI, "update", update_failing)
+    stopped = run_target(config, messages("sales", [sale("S-13")]), raise_errors=False)
+    assert isinstance(stopped.error, RetriesExhaustedError)
+    assert stored(mocked, "S-13")["completed"] == "false"
+    monkeypatch.setattr(LightspeedAPI, "update", real_update)
+    again = run_target(config, messages("sales", [sale("S-13")]))
+    assert again.summary["sales"]["updated"] == 1
+    assert stored(mocked, "S-13")["completed"] == "true"
+    assert len([s for s in mocked.records("Sale") if s["referenceNumber"] == "S-13"]) == 1
