@@ -57,7 +57,6 @@ READ_ONLY_FIELDS: dict[str, frozenset[str]] = {
             "timeStamp",
             "updatetime",
             "updateTime",
-            "completeTime",
             "ticketNumber",
             "total",
             "totalDue",

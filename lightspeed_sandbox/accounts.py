@@ -108,6 +108,8 @@ class Account:
         self.next_line_id = self.volumes["sales"] * 4 + 1
         self.next_payment_id = self.volumes["sales"] * 2 + 1
         self.writes = 0
+        #: The sandbox's sales before the documented rules (see ``SandboxConfig``).
+        self.lenient_sales = cfg.lenient_sales
 
     # -- reads -------------------------------------------------------------------------------
     def account_record(self) -> dict[str, Any]:
@@ -137,8 +139,8 @@ class Account:
     ) -> dict[str, Any]:
         """Apply a POST/PUT/DELETE and return the stored record in wire form.
 
-        DELETE archives the record (the same for every entity, plus the entity's
-        ``on_archive``); POST and PUT go to the entity's writer.
+        DELETE archives the record (the same for every entity unless it has an ``archive`` of
+        its own, then the entity's ``on_archive``); POST and PUT go to the entity's writer.
 
         Raises:
             ApiError: 400 on validation errors, 404 for an unknown record, 405 otherwise.
@@ -154,9 +156,12 @@ class Account:
         if method == "DELETE":
             assert rid is not None
             rec = table.full(rid)
-            rec["archived"] = "true"
-            for name in kind.change_times:
-                rec[name] = fmt_ts(now)
+            if kind.archive is not None:
+                kind.archive(self, rec, now)
+            else:
+                rec["archived"] = "true"
+                for name in kind.change_times:
+                    rec[name] = fmt_ts(now)
             table.put(rid, rec)
             if kind.on_archive is not None:
                 kind.on_archive(self, rid, now)

@@ -16,6 +16,7 @@ from .config import FAULT_FIELDS, FaultConfig, SandboxConfig
 from .entities import ENTITIES, SPECS, WRITABLE
 from .entities.base import not_found
 from .entities.images import ITEM_IMAGE_SORTS, add_image, image_ids
+from .entities.sales import void, write_line
 from .faults import FaultInjector, FaultPlan
 from .httpserver import Request, Response
 from .oauth import ACCESS_DENIED, OAuthError, OAuthServer, scope_allows
@@ -46,6 +47,7 @@ ROUTES = RouteTable(
         ),
         ("/_admin/refresh-token", {"POST": "admin_refresh_token"}),
         ("/_admin/reset-stats", {"POST": "admin_reset_stats"}),
+        ("/_admin/void-sale/{account}/{id}", {"POST": "admin_void_sale"}),
         (
             "/_admin/bucket",
             {"GET": "admin_bucket", "POST": "admin_set_bucket", "PUT": "admin_set_bucket"},
@@ -92,7 +94,13 @@ API_ROUTES = RouteTable(
         ),
         (
             "/Account/{account}/{entity:sale}/{id}/SaleLine",
-            {"GET": "sale_lines"},
+            {"GET": "sale_lines", "POST": "sale_line_write"},
+            _ON_ENTITY,
+            "Sale",
+        ),
+        (
+            "/Account/{account}/{entity:sale}/{id}/SaleLine/{line}",
+            {"PUT": "sale_line_write", "DELETE": "sale_line_write"},
             _ON_ENTITY,
             "Sale",
         ),
@@ -566,6 +574,24 @@ class SandboxApp:
         rid = int(match.params["id"])
         return (lambda: self._sale_lines(account, rid)), 1.0
 
+    def sale_line_write(
+        self, req: Request, account: Account, match: Match, query: list, v2: bool
+    ) -> tuple:
+        """``POST Sale/{id}/SaleLine``, ``PUT``/``DELETE Sale/{id}/SaleLine/{id}`` (2 drips)."""
+        sid, line = int(match.params["id"]), match.params.get("line")
+        if line is not None and not line.isdigit():
+            raise not_found("SaleLine", line)
+        verb = {"POST": "created", "PUT": "updated", "DELETE": "deleted"}[req.method]
+        payload = parse_json_body(req.body, "SaleLine", verb) if req.method != "DELETE" else {}
+
+        def run() -> tuple[int, bytes, int]:
+            now = int(time.time())
+            rec = write_line(account, sid, int(line) if line else None, req.method, payload, now)
+            self.write_counts["SaleLine"] += 1
+            return 200, dumps({"@attributes": {"count": "1"}, "SaleLine": rec}), 1
+
+        return run, 2.0
+
     def _account_list(self, account: Account) -> tuple[int, bytes, int]:
         return 200, dumps({"@attributes": {"count": "1"}, "Account": account.account_record()}), 1
 
@@ -778,6 +804,26 @@ class SandboxApp:
         """``POST /_admin/reset-stats``: zero the counters."""
         self.reset_stats()
         return _json_response(200, {"ok": True})
+
+    def admin_void_sale(self, req: Request, match: Match) -> Response:
+        """``POST /_admin/void-sale/{account}/{saleID}``: void a sale as the Register does."""
+        try:
+            sale = self.void_sale(match.params["account"], int(match.params["id"]))
+        except KeyError as exc:
+            return _json_response(404, {"error": f"unknown account: {exc}"})
+        except (ApiError, ValueError) as exc:
+            return _json_response(400, {"error": str(exc)})
+        return _json_response(200, {"Sale": sale})
+
+    def void_sale(self, account_id: str, sale_id: int) -> dict[str, Any]:
+        """Void a sale (the API cannot: see :func:`lightspeed_sandbox.entities.sales.void`).
+
+        Raises:
+            KeyError: Unknown account.
+            ApiError: Unknown or already voided sale.
+        """
+        with self.lock:
+            return void(self.accounts[account_id], sale_id, int(time.time()))
 
     def admin_set_bucket(self, req: Request, match: Match) -> Response:
         """``POST``/``PUT /_admin/bucket``: change the rate limiter."""

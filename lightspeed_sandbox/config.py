@@ -99,6 +99,9 @@ class SandboxConfig:
             ``slow_rate``, ``slow_seconds``, ``storm_requests``, ``storm_seconds``,
             ``expire_tokens_every`` and ``fault_seed`` for ``faults.seed``); ``None`` keeps
             the value in ``faults``.
+        lenient_sales: The sandbox's sales before they followed the official pages: a PUT
+            may set ``voided`` and ``archived``, and completed sales can be archived. Off by
+            default; for a test that needs the old behaviour.
     """
 
     seed: int = 1
@@ -136,6 +139,7 @@ class SandboxConfig:
     storm_seconds: float | None = None
     expire_tokens_every: float | None = None
     fault_seed: int | None = None
+    lenient_sales: bool = False
 
     def __post_init__(self) -> None:
         flat = {

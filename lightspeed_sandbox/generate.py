@@ -7,6 +7,8 @@ wire form (every scalar a string, collections double-wrapped).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from .wire import fmt_cents, fmt_ts, wrap
@@ -352,7 +354,61 @@ CUSTOMER_TYPES = {1: "Retail", 2: "Wholesale", 3: "VIP"}
 EMPLOYEES = {1: ("Alex", "Manager"), 2: ("Sam", "Cashier"), 3: ("Jo", "Cashier")}
 PAYMENT_TYPES = {1: "Cash", 2: "Check", 3: "Credit Account", 4: "Credit Card", 7: "Gift Card"}
 TAX_CATEGORIES = {1: ("Sales Tax", 8000)}  # rate in 1/100000 (0.08)
-TAX1_RATE = 0.08
+#: Tax classes whose lines are never taxed, in every tax category (no TaxCategoryClass rate).
+TAX_EXEMPT_CLASSES = frozenset({3})
+
+
+@dataclass(frozen=True)
+class SalesTax:
+    """A TaxCategory of one account: its names and rates (rates in 1/100000).
+
+    Attributes:
+        name1: ``tax1Name``.
+        name2: ``tax2Name`` (empty without a second rate).
+        rate1: ``tax1Rate`` in 1/100000 (8000 is 0.08).
+        rate2: ``tax2Rate`` in 1/100000.
+    """
+
+    name1: str
+    name2: str
+    rate1: int
+    rate2: int
+
+    def rates(self, tax_class: int, taxed: bool) -> tuple[int, int]:
+        """Return the two rates a line of a tax class pays (0, 0 when untaxed or exempt)."""
+        if not taxed or tax_class in TAX_EXEMPT_CLASSES:
+            return 0, 0
+        return self.rate1, self.rate2
+
+
+def sales_taxes(account_index: int) -> dict[int, SalesTax]:
+    """Return an account's tax categories (the same ids everywhere, different rates).
+
+    The first account keeps one 8% sales tax; every other account has a two-rate tax (5% +
+    4%, 5%, 6%...), so that a sale copied between two accounts totals differently, as it does
+    between two real accounts.
+
+    Args:
+        account_index: Position of the account (0-based).
+
+    Returns:
+        Tax category id -> its tax.
+    """
+    if account_index == 0:
+        return {1: SalesTax(TAX_CATEGORIES[1][0], "", TAX_CATEGORIES[1][1], 0)}
+    return {1: SalesTax("GST", "PST", 5000, 3000 + 1000 * (account_index % 3))}
+
+
+def fmt_rate(rate: int) -> str:
+    """Return a rate in 1/100000 in wire form (8000 -> ``0.08``, 0 -> ``0``)."""
+    text = format(Decimal(rate) / 100000, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def line_taxes(sub: int, rates: tuple[int, int]) -> tuple[int, int]:
+    """Return a line's two taxes in cents, from its subtotal in cents and its two rates."""
+    return round(sub * rates[0] / 100000), round(sub * rates[1] / 100000)
+
 
 #: Each account's price levels, by account parity: (priceLevelID, name, type, canBeArchived).
 #: Default (1), MSRP (2) and Online (3) are the built-ins every account has (they cannot be
@@ -396,12 +452,21 @@ K_CUSTOMER, K_ITEM, K_ITEMSHOP, K_IMAGE, K_SALE = 1, 2, 3, 4, 5
 
 
 def sale_line_fields(
-    qty: int, unit: int, discount: int, sub: int, tax: int, *, taxed: bool
+    qty: int,
+    unit: int,
+    discount: int,
+    sub: int,
+    taxes: tuple[int, int],
+    *,
+    taxed: bool,
+    rates: tuple[int, int],
+    tax_class: int = 1,
 ) -> dict[str, str]:
     """Return a sale line's quantity, price and computed money fields in wire form (cents in).
 
     One home for these fields: generated lines and written lines both use it.
     """
+    tax = taxes[0] + taxes[1]
     return {
         "unitQuantity": str(qty),
         "unitPrice": fmt_cents(unit),
@@ -411,8 +476,8 @@ def sale_line_fields(
         "avgCost": "0",
         "fifoCost": "0",
         "tax": "true" if taxed else "false",
-        "tax1Rate": "0.08" if taxed else "0",
-        "tax2Rate": "0",
+        "tax1Rate": fmt_rate(rates[0]),
+        "tax2Rate": fmt_rate(rates[1]),
         "isLayaway": "false",
         "isWorkorder": "false",
         "isSpecialOrder": "false",
@@ -422,30 +487,41 @@ def sale_line_fields(
         "calcTransactionDiscount": "0",
         "calcTotal": fmt_cents(sub + tax),
         "calcSubtotal": fmt_cents(sub),
-        "calcTax1": fmt_cents(tax),
-        "calcTax2": "0",
-        "taxClassID": "1",
+        "calcTax1": fmt_cents(taxes[0]),
+        "calcTax2": fmt_cents(taxes[1]),
+        "taxClassID": str(tax_class),
+        "sortorder": "0",
+        "onCompletedTrans": "0",
+        "priceRuleID": "0",
+        "taxCategoryID": "0",
+        "itemFeeID": "0",
+        "lineType": "",
     }
 
 
-def sale_total_fields(subtotal: int, tax: int, paid: int, discount: int = 0) -> dict[str, str]:
+def sale_total_fields(
+    subtotal: int, taxes: tuple[int, int], paid: int, discount: int = 0, taxable: int | None = None
+) -> dict[str, str]:
     """Return a sale's computed money fields in wire form, from amounts in cents.
 
     One home for these fields: generated sales and written sales both use it.
     """
+    tax = taxes[0] + taxes[1]
     total = subtotal + tax
+    taxable = subtotal if taxable is None else taxable
     return {
         "displayableSubtotal": fmt_cents(subtotal),
         "calcDiscount": fmt_cents(discount),
         "calcTotal": fmt_cents(total),
         "calcSubtotal": fmt_cents(subtotal),
-        "calcTaxable": fmt_cents(subtotal),
-        "calcNonTaxable": "0",
+        "calcTaxable": fmt_cents(taxable),
+        "calcNonTaxable": fmt_cents(subtotal - taxable),
         "calcAvgCost": "0",
         "calcFIFOCost": "0",
-        "calcTax1": fmt_cents(tax),
-        "calcTax2": "0",
+        "calcTax1": fmt_cents(taxes[0]),
+        "calcTax2": fmt_cents(taxes[1]),
         "calcPayments": fmt_cents(paid),
+        "calcTips": "0",
         "total": fmt_cents(total),
         "totalDue": fmt_cents(total),
         "displayableTotal": fmt_cents(total),
@@ -521,6 +597,7 @@ class Generator:
         self.span_days = max(1, span_days)
         self.account_tag = format(mix(base) % 36**4, "x")[:4]
         self.price_levels = price_levels(account_index)
+        self.taxes = sales_taxes(account_index)
 
     # -- hashing ---------------------------------------------------------------------------
     def _base(self, kind: int, rid: int) -> int:
@@ -877,6 +954,13 @@ class Generator:
             return 0
         return self.timestamp(K_SALE, sid) - (r >> 8) % 3600
 
+    def sale_timestamp(self, sid: int) -> int:
+        """Return a generated sale's legacy ``timeStamp``: its completion time once completed.
+
+        ``updatetime`` (:meth:`timestamp`) is the last change, at or after the completion.
+        """
+        return self.sale_complete_time(sid) or self.timestamp(K_SALE, sid)
+
     def sale(self, sid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
         """Return a generated sale (lines reference generated items and customers)."""
         b = self._base(K_SALE, sid)
@@ -891,13 +975,14 @@ class Generator:
         shop = 1 + (cr >> 8) % max(1, self.shops)
         lines = self._sale_lines(sid, b, shop, create, ts, customer)
         subtotal = sum(line[1] for line in lines)
-        tax = sum(line[2] for line in lines)
-        total = subtotal + tax
+        taxes = (sum(line[2][0] for line in lines), sum(line[2][1] for line in lines))
+        total = subtotal + taxes[0] + taxes[1]
         payments = self._sale_payments(sid, b, total, complete, shop) if completed else []
         paid = sum(p[0] for p in payments)
+        tax = self.taxes[1]
         rec: dict[str, Any] = {
             "saleID": str(sid),
-            "timeStamp": fmt_ts(ts),
+            "timeStamp": fmt_ts(complete if completed else ts),
             "discountPercent": "0",
             "completed": "true" if completed else "false",
             "archived": "true" if self.archived(K_SALE, sid) else "false",
@@ -908,15 +993,17 @@ class Generator:
             "updatetime": fmt_ts(ts),
             "referenceNumber": f"WEB-{sid:07d}" if cr % 13 == 0 else "",
             "referenceNumberSource": "webstore" if cr % 13 == 0 else "",
-            "tax1Rate": "0.08",
-            "tax2Rate": "0",
+            "tax1Rate": fmt_rate(tax.rate1),
+            "tax2Rate": fmt_rate(tax.rate2),
             "change": "0",
+            "tipEnabled": "false",
             "receiptPreference": "printed",
             "ticketNumber": f"220000{sid:06d}",
-            **sale_total_fields(subtotal, tax, paid),
+            **sale_total_fields(subtotal, taxes, paid),
             "customerID": str(customer),
             "discountID": "0",
             "employeeID": str(1 + (cr >> 16) % len(EMPLOYEES)),
+            "tipEmployeeID": "0",
             "quoteID": "0",
             "registerID": str(shop),
             "shipToID": "0",
@@ -936,10 +1023,11 @@ class Generator:
 
     def _sale_lines(
         self, sid: int, b: int, shop: int, create: int, ts: int, customer: int
-    ) -> list[tuple[dict[str, Any], int, int]]:
+    ) -> list[tuple[dict[str, Any], int, tuple[int, int]]]:
         if not self.n_items:
             return []
         n = 1 + mix(b + 72) % 4
+        rates = self.taxes[1].rates(1, True)
         lines = []
         for k in range(n):
             lr = mix(b + 80 + k)
@@ -951,12 +1039,12 @@ class Generator:
             discount = unit * abs(qty) // 10 if (lr >> 28) % 8 == 0 else 0
             discount = discount if qty > 0 else 0
             sub = unit * qty - discount
-            tax = round(sub * TAX1_RATE)
+            taxes = line_taxes(sub, rates)
             line = {
                 "saleLineID": str((sid - 1) * 4 + k + 1),
                 "createTime": fmt_ts(create),
                 "timeStamp": fmt_ts(ts),
-                **sale_line_fields(qty, unit, discount, sub, tax, taxed=True),
+                **sale_line_fields(qty, unit, discount, sub, taxes, taxed=True, rates=rates),
                 "customerID": str(customer),
                 "discountID": "0",
                 "employeeID": "1",
@@ -966,7 +1054,8 @@ class Generator:
                 "shopID": str(shop),
                 "saleID": str(sid),
             }
-            lines.append((line, sub, tax))
+            line["sortorder"] = str(k + 1)
+            lines.append((line, sub, taxes))
         return lines
 
     def _sale_payments(

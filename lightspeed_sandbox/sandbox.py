@@ -271,6 +271,10 @@ class Sandbox:
         """Return every stored record of an entity in wire form."""
         return self.app.records(account_id, entity)
 
+    def void_sale(self, account_id: str, sale_id: int) -> dict[str, Any]:
+        """Void a sale as Lightspeed Retail's Register does (the API has no void action)."""
+        return self.app.void_sale(account_id, sale_id)
+
 
 def token_url(base_url: str) -> str:
     """Return the token endpoint of a sandbox at ``base_url``."""

@@ -149,7 +149,8 @@ class LightspeedAPI:
         return self._price_levels
 
     def archive(self, entity: str, record_id: str) -> dict[str, Any]:
-        """DELETE a record, which archives it (an item's stock is zeroed, for good).
+        """DELETE a record, which archives it (an item's stock is zeroed, for good; a completed
+        sale cannot be archived).
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
@@ -193,6 +194,45 @@ class LightspeedAPI:
         cost = write_cost(wire, "PUT", body)
         payload = self._send("PUT", self._url(entity, record_id), body=body, expected_cost=cost)
         return _single(payload, wire)
+
+    def get(self, entity: str, record_id: str, relations: tuple[str, ...] = ()) -> dict[str, Any]:
+        """GET one record with relations.
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            record_id: Its id in the target account.
+            relations: ``load_relations`` (``SaleLines``...).
+
+        Returns:
+            The stored record.
+        """
+        params = {"load_relations": json.dumps(list(relations))} if relations else None
+        payload = self._send("GET", self._url(entity, record_id), params=params)
+        return _single(payload, WIRE_ENTITY[entity])
+
+    def write_sale_line(
+        self,
+        method: str,
+        sale_id: str,
+        line_id: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """POST, PUT or DELETE one line of an open sale (``/Sale/{id}/SaleLine``, 2 drips).
+
+        Args:
+            method: ``POST`` (a new line), ``PUT`` or ``DELETE`` (``line_id``).
+            sale_id: The sale's id in the target account.
+            line_id: The line's id (PUT, DELETE).
+            body: The line's fields (POST, PUT).
+
+        Returns:
+            The line as stored.
+        """
+        url = f"{self.client.account_url}/Sale/{sale_id}/SaleLine"
+        url += f"/{line_id}.json" if line_id is not None else ".json"
+        cost = write_cost("SaleLine", method, body)
+        payload = self._send(method, url, body=body, expected_cost=cost)
+        return _single(payload, "SaleLine")
 
 
 def _single(payload: Any, wire: str) -> dict[str, Any]:

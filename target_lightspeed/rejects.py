@@ -52,6 +52,8 @@ class RejectsFile:
         self.dry_run = dry_run
         self.count = 0
         self.lines = 0
+        #: Sales written but left open (their entries carry ``"outcome": "left_open"``).
+        self.left_open = 0
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
 
@@ -64,6 +66,7 @@ class RejectsFile:
         status: int | None,
         message: str,
         line: int | None = None,
+        outcome: str = "rejected",
     ) -> None:
         """Append one rejected record (flushed at once).
 
@@ -74,8 +77,10 @@ class RejectsFile:
             status: HTTP status of Lightspeed's refusal, or None.
             message: Why it was rejected.
             line: Number of the record's line in the input (from 1), when known.
+            outcome: ``rejected``, or ``left_open`` for a sale written but left open (a
+                person must act on it; counted in :attr:`left_open`, not :attr:`count`).
         """
-        entry = {
+        entry: dict[str, Any] = {
             "stream": stream,
             "record": dict(record),
             "line": line,
@@ -83,7 +88,9 @@ class RejectsFile:
             "status": status,
             "message": message,
         }
-        self._append(entry, record=True)
+        if outcome != "rejected":
+            entry["outcome"] = outcome
+        self._append(entry, "count" if outcome == "rejected" else "left_open")
 
     def write_line(self, *, line: int, text: str, stream: str | None, message: str) -> None:
         """Append one input line that is not a usable Singer message (flushed at once).
@@ -105,9 +112,9 @@ class RejectsFile:
         }
         if len(text) > MAX_INPUT_CHARS:
             entry["input_truncated_from"] = len(text)
-        self._append(entry, record=False)
+        self._append(entry, "lines")
 
-    def _append(self, entry: dict[str, Any], *, record: bool) -> None:
+    def _append(self, entry: dict[str, Any], counter: str) -> None:
         entry["run_id"] = self.run_id
         entry["time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if self.dry_run:
@@ -119,10 +126,7 @@ class RejectsFile:
                 self._file = self.path.open("a", encoding="utf-8")
             self._file.write(text + "\n")
             self._file.flush()
-            if record:
-                self.count += 1
-            else:
-                self.lines += 1
+            setattr(self, counter, getattr(self, counter) + 1)
 
     def close(self) -> None:
         """Close the file."""

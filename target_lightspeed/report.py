@@ -25,6 +25,10 @@ class StreamSummary:
     read: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     reasons: dict[str, Counter[str]] = field(default_factory=dict)
+    #: Sales written but left open (their payments do not match the target's total).
+    left_open: int = 0
+    #: What was read but could not be written (``voided``...), with how many records.
+    not_copied: Counter[str] = field(default_factory=Counter)
 
     @property
     def done(self) -> int:
@@ -41,6 +45,8 @@ class StreamSummary:
             "reasons": {
                 o: dict(self.reasons[o].most_common(10)) for o in OUTCOMES if o in self.reasons
             },
+            "left_open": self.left_open,
+            "not_copied": dict(self.not_copied),
         }
 
 
@@ -128,6 +134,25 @@ class RunReport:
             raise TooManyRejectsError(msg)
         self.maybe_progress()
 
+    def left_open(self, summary: StreamSummary) -> None:
+        """Count a sale written but left open (it is created or updated as well).
+
+        Args:
+            summary: The sale's stream summary.
+        """
+        with self._lock:
+            summary.left_open += 1
+
+    def not_copied(self, summary: StreamSummary, what: str) -> None:
+        """Count something a record holds that the API does not let the target write.
+
+        Args:
+            summary: The record's stream summary.
+            what: What was not copied (``voided``, ``lines of a completed sale``...).
+        """
+        with self._lock:
+            summary.not_copied[what] += 1
+
     def write_rate(self) -> float:
         """Successful writes per second since the first one."""
         if self._first_write_at is None or self.writes < 2:
@@ -173,9 +198,19 @@ class RunReport:
                 for o in OUTCOMES
                 if o in summary.reasons
             )
+            extra = ""
+            if summary.left_open:
+                extra += (
+                    f". Left open: {summary.left_open} (their payments do not match the target "
+                    "account's total: see the rejects file)"
+                )
+            if summary.not_copied:
+                extra += ". Not copied: " + ", ".join(
+                    f"{what} ({n})" for what, n in summary.not_copied.most_common()
+                )
             lines.append(
                 f"summary: stream '{summary.stream}' ({summary.entity}): read {summary.read}; "
-                f"{prefix}{counts}" + (f". Why: {reasons}" if reasons else "")
+                f"{prefix}{counts}" + (f". Why: {reasons}" if reasons else "") + extra
             )
         if self.unreadable_lines:
             count = self.unreadable_lines

@@ -119,6 +119,16 @@ TARGET_PROPERTIES = th.PropertiesList(
         ),
     ),
     th.Property(
+        "enable_promotions",
+        th.BooleanType,
+        default=False,
+        title="Enable Promotions",
+        description=(
+            "`enablePromotions` of the sales the target creates: off by default, so that the "
+            "target account's promotions do not change the totals of copied sales."
+        ),
+    ),
+    th.Property(
         "progress_interval",
         th.NumberType(minimum=0),
         default=DEFAULT_PROGRESS_INTERVAL,
@@ -284,6 +294,7 @@ class TargetSettings:
             },
             keep_foreign_keys=frozenset(config.get("keep_foreign_keys") or ()),
             reference_number_source=config.get("reference_number_source") or "target-lightspeed",
+            enable_promotions=bool(config.get("enable_promotions")),
             defaults={
                 name: (str(config[name]) if config.get(name) not in (None, "") else None)
                 for name in DEFAULT_ID_SETTINGS

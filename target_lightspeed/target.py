@@ -212,6 +212,12 @@ class TargetLightspeed(Target):
                 self.runtime.rejects.count,
                 self.runtime.rejects.path,
             )
+        if self.runtime.rejects.left_open:
+            self.logger.warning(
+                "%d sales left open (payments do not match the target account's total): see %s",
+                self.runtime.rejects.left_open,
+                self.runtime.rejects.path,
+            )
         self.runtime.close()
 
 

@@ -25,8 +25,10 @@ import dataclasses
 import re
 import typing as t
 from collections import defaultdict
+from decimal import Decimal
 
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
+from lightspeed_client.wire import as_list
 from lightspeed_client.writes import matches_existing, payload_hash
 from target_lightspeed.decision import CREATE, REJECT, UNCHANGED, UPDATE, Case, Decision, decide
 from target_lightspeed.mapping import (
@@ -40,7 +42,10 @@ from target_lightspeed.mapping import (
     source_id_text,
     stored_key_values,
 )
+from target_lightspeed.mapping.fields import elements
 from target_lightspeed.mapping.items import PriceLevels
+from target_lightspeed.mapping.sales import paid as sale_payments_total
+from target_lightspeed.mapping.sales import source_states
 
 if t.TYPE_CHECKING:
     import logging
@@ -57,12 +62,21 @@ CREATE_TIME_MARGIN = 600.0
 CONTENT_LOOKUP_FIELDS = {"customers": "lastName", "items": "description"}
 #: What separates the words of a stream name (``public-shop_a.sales``).
 _WORD_SEPARATORS = re.compile(r"[-_./]+")
-#: Fields of a sale that an update may change (lines and payments are written once).
-SALE_HEADER_EXCLUDED = frozenset({"SaleLines", "SalePayments", "completed"})
+#: The ledger hash of a sale written but not yet completed, archived or brought in line.
+UNSETTLED = "unsettled"
+#: Fields of a sale that a header update leaves out: lines (their own endpoint), payments
+#: (written with the create), the completion (its own step), ``enablePromotions`` (set on
+#: creation only) and ``completeTime`` (written with the create).
+SALE_HEADER_EXCLUDED = frozenset(
+    {"SaleLines", "SalePayments", "completed", "completeTime", "enablePromotions"}
+)
 
 
 class RecordWriter:
     """Writes the records of one input stream to one Lightspeed entity."""
+
+    #: Fields of the body a create leaves out (the ledger's hash is still the whole body's).
+    create_excluded: t.ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -473,6 +487,7 @@ class RecordWriter:
         self.runtime.ledger.mark_written(
             self.entity, item.ledger_key, target_id, item.hash, item.source_key
         )
+        self.after_write(item, target_id, None)
         self._outcome(item, "updated", reason)
 
     def create(self, item: Mapped, reason: str) -> None:
@@ -497,7 +512,8 @@ class RecordWriter:
         last_failure = ""
         for _ in range(attempts):
             try:
-                stored = self.runtime.api.create(self.entity, item.body)
+                body = {k: v for k, v in item.body.items() if k not in self.create_excluded}
+                stored = self.runtime.api.create(self.entity, body)
                 self.runtime.report.wrote()
                 break
             except UncertainWriteError as exc:
@@ -527,7 +543,17 @@ class RecordWriter:
             )
         new_id = record_id(self.entity, stored)
         ledger.mark_written(self.entity, item.ledger_key, new_id, item.hash, item.source_key)
+        self.after_write(item, new_id, stored)
         self._outcome(item, "created", reason)
+
+    def after_write(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
+        """What an entity writes after its record is created or updated (nothing here).
+
+        Args:
+            item: The mapped record.
+            target_id: Its id in the target account.
+            created: The stored record a create answered (None after an update).
+        """
 
 
 #: Reasons of an item whose archived state was not changed (``archive_items`` off).
@@ -759,6 +785,9 @@ class SaleWriter(RecordWriter):
     rather than attached to a guess. Line ``itemID``s follow the same rule.
     """
 
+    #: A sale is created open: it is completed once the target account's total is known.
+    create_excluded = frozenset({"completed"})
+
     def write_batch(self, records: list[dict], lines: dict[int, int] | None = None) -> None:
         """Write the run's pending customers and items, then the sales.
 
@@ -770,7 +799,7 @@ class SaleWriter(RecordWriter):
         super().write_batch(records, lines)
 
     def compare_body(self, item: Mapped) -> dict[str, t.Any]:
-        """Only the header: lines and payments are written once, with the sale.
+        """Only the header: lines go through their own endpoint, payments with the create.
 
         Args:
             item: The mapped sale.
@@ -779,6 +808,137 @@ class SaleWriter(RecordWriter):
             The header fields.
         """
         return {k: v for k, v in item.body.items() if k not in SALE_HEADER_EXCLUDED}
+
+    def act(self, item: Mapped, decision: Decision) -> None:
+        """Carry a decision out; a sale left unchanged still reports what was not copied.
+
+        Args:
+            item: The mapped sale.
+            decision: What :func:`~target_lightspeed.decision.decide` answered.
+        """
+        super().act(item, decision)
+        if decision.action == UNCHANGED and "voided" in self._states(item):
+            self.runtime.report.not_copied(self.summary, "voided")
+
+    def after_write(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
+        """Bring a written sale as far as the API allows, and report the rest.
+
+        After a create: complete the sale when its payments equal the total the target
+        account computed, else leave it open (rejects file, summary). After an update: an
+        open sale's lines are brought in line through the SaleLine endpoint (and it is
+        completed when it can be); a completed sale's lines cannot change and are reported
+        when they differ. ``voided`` is never written (no API call voids a sale); ``archived``
+        is written (DELETE) for sales that stay open, reported for completed ones.
+
+        Args:
+            item: The mapped sale.
+            target_id: Its id in the target account.
+            created: The stored sale a create answered (None after an update).
+        """
+        if self.runtime.dry_run:
+            return
+        ledger = self.runtime.ledger
+        # Until the sale is settled its ledger row says "changed": a run stopped here
+        # settles it next time (an update) instead of finding it unchanged.
+        ledger.mark_written(self.entity, item.ledger_key, target_id, UNSETTLED, item.source_key)
+        self._settle(item, target_id, created)
+        ledger.mark_written(self.entity, item.ledger_key, target_id, item.hash, item.source_key)
+
+    def _settle(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
+        api = self.runtime.api
+        stored = created if created is not None else api.get("sales", target_id, ("SaleLines",))
+        completed = _true(stored.get("completed"))
+        if created is None and not completed and self._sync_lines(item, target_id, stored):
+            stored = api.get("sales", target_id)
+        elif created is None and completed and self._lines_differ(item, stored):
+            self.runtime.report.not_copied(self.summary, "lines of a completed sale")
+        if _true(item.body.get("completed")) and not completed:
+            completed = self._complete(item, target_id, stored)
+        states = self._states(item)
+        if "voided" in states:
+            self.runtime.report.not_copied(self.summary, "voided")
+        if "archived" in states and not _true(stored.get("archived")):
+            if completed:
+                self.runtime.report.not_copied(self.summary, "archived (a completed sale)")
+            else:
+                api.archive("sales", target_id)
+                self.runtime.report.wrote()
+
+    def _states(self, item: Mapped) -> list[str]:
+        try:
+            return source_states(self.mapper.normalize(item.record))
+        except MappingError:
+            return []
+
+    def _complete(self, item: Mapped, target_id: str, stored: dict[str, t.Any]) -> bool:
+        """Complete a created sale when its payments equal the target's total, else leave it open.
+
+        Returns:
+            Whether the sale is now completed.
+        """
+        total = Decimal(str(stored.get("total") or stored.get("calcTotal") or "0"))
+        paid = sale_payments_total(item.body)
+        if paid != total:
+            relation = "don't cover" if paid < total else "exceed"
+            self._leave_open(
+                item,
+                f"left open: payments {paid:.2f} {relation} the target account's total {total:.2f}",
+            )
+            return False
+        try:
+            self.runtime.api.update("sales", target_id, {"completed": True})
+        except LightspeedAPIError as exc:
+            if exc.status not in REJECT_STATUSES:
+                raise
+            self._leave_open(item, f"left open: Lightspeed refused to complete it: {exc.message}")
+            return False
+        self.runtime.report.wrote()
+        return True
+
+    def _leave_open(self, item: Mapped, message: str) -> None:
+        """Report a sale left open: log, summary and rejects file (a person must act)."""
+        self.runtime.rejects.write(
+            stream=self.stream,
+            record=item.record,
+            match_key=item.match_key_text,
+            status=None,
+            message=message,
+            line=self._lines.get(id(item.record)),
+            outcome="left_open",
+        )
+        self.logger.warning("Stream '%s': sale %s %s", self.stream, item.match_key_text, message)
+        self.runtime.report.left_open(self.summary)
+
+    def _sync_lines(self, item: Mapped, target_id: str, stored: dict[str, t.Any]) -> bool:
+        """Bring an open sale's lines in line with the record's, position by position.
+
+        Returns:
+            Whether a line was written.
+        """
+        wanted = _body_lines(item.body)
+        have = _stored_lines(stored)
+        api = self.runtime.api
+        writes = 0
+        for index, line in enumerate(wanted):
+            if index >= len(have):
+                api.write_sale_line("POST", target_id, body=line)
+            elif _line_differs(line, have[index]):
+                api.write_sale_line("PUT", target_id, str(have[index]["saleLineID"]), line)
+            else:
+                continue
+            writes += 1
+        for old in have[len(wanted) :]:
+            api.write_sale_line("DELETE", target_id, str(old["saleLineID"]))
+            writes += 1
+        for _ in range(writes):
+            self.runtime.report.wrote()
+        return writes > 0
+
+    def _lines_differ(self, item: Mapped, stored: dict[str, t.Any]) -> bool:
+        wanted, have = _body_lines(item.body), _stored_lines(stored)
+        return len(wanted) != len(have) or any(
+            _line_differs(a, b) for a, b in zip(wanted, have, strict=True)
+        )
 
     def references(self, records: list[dict]) -> SaleRefs:
         """Resolve the customers and items the sales refer to.
@@ -908,3 +1068,30 @@ def _common_prefix(a: str, b: str) -> int:
 
 def _written(row: LedgerEntry | None) -> bool:
     return row is not None and row.written
+
+
+def _true(value: t.Any) -> bool:
+    return str(value).strip().lower() in ("true", "1")
+
+
+def _body_lines(body: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    return elements(body.get("SaleLines"), "SaleLine", "SaleLines")
+
+
+def _stored_lines(stored: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    lines = stored.get("SaleLines")
+    inner = lines.get("SaleLine") if isinstance(lines, dict) else None
+    return [line for line in as_list(inner) if isinstance(line, dict)]
+
+
+def _line_differs(wanted: t.Mapping[str, t.Any], stored: t.Mapping[str, t.Any]) -> bool:
+    """Whether a stored line lacks a value of the wanted one (numbers compared as numbers)."""
+    for key, value in wanted.items():
+        have = stored.get(key)
+        try:
+            if Decimal(str(value)) != Decimal(str(have)):
+                return True
+        except ArithmeticError:
+            if str(value).lower() != str(have).lower():
+                return True
+    return False

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 Relations = Callable[["Account", dict[str, Any], int, frozenset[str]], None]
 #: Applies a POST (id ``None``) or PUT: (account, table, id, payload, verb, now) -> stored id.
 Writer = Callable[["Account", "Table", "int | None", dict[str, Any], str, int], int]
+#: Archives a record for a DELETE, or refuses to: (account, stored record, now).
+Archiver = Callable[["Account", dict[str, Any], int], None]
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,10 @@ class Entity:
         write_relations: Relations of the record a write answers with.
         record_relations: Relations of the records ``/_admin/records`` returns.
         change_times: Time fields a DELETE (which archives) sets to now.
-        on_archive: What a DELETE does beside archiving: (account, id, now), e.g. an item's
-            stock zeroed (``None``: nothing).
+        archive: Archives a record for a DELETE in the entity's own way, or refuses to
+            (``None``: set ``archived`` and the ``change_times``), e.g. a completed sale.
+        on_archive: What a DELETE does once the record is archived: (account, id, now), e.g.
+            an item's stock zeroed (``None``: nothing).
     """
 
     spec: EntitySpec
@@ -42,6 +46,7 @@ class Entity:
     write_relations: frozenset[str] = frozenset()
     record_relations: frozenset[str] = frozenset()
     change_times: tuple[str, ...] = ("timeStamp",)
+    archive: Archiver | None = None
     on_archive: Callable[[Account, int, int], None] | None = None
 
     @property
@@ -72,16 +77,21 @@ def foreign_key(
     return str(num)
 
 
-def tax_category(tax: int) -> dict[str, Any]:
-    """Return the TaxCategory relation of a customer or a sale."""
-    name, rate = g.TAX_CATEGORIES[tax]
+def tax_category(tax: int, sales_tax: g.SalesTax | None = None) -> dict[str, Any]:
+    """Return the TaxCategory relation of a customer or a sale.
+
+    Args:
+        tax: The tax category id.
+        sales_tax: The account's tax of that id (default: the first account's).
+    """
+    found = sales_tax or g.sales_taxes(0)[tax]
     return {
         "taxCategoryID": str(tax),
         "isTaxInclusive": "false",
-        "tax1Name": name,
-        "tax2Name": "",
-        "tax1Rate": str(rate / 100000).rstrip("0"),
-        "tax2Rate": "0",
+        "tax1Name": found.name1,
+        "tax2Name": found.name2,
+        "tax1Rate": g.fmt_rate(found.rate1),
+        "tax2Rate": g.fmt_rate(found.rate2),
     }
 
 

@@ -6,8 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from .. import generate as g
 from ..store import EntitySpec, Table
-from ..wire import ApiError, as_bool, fmt_cents, fmt_ts, to_cents, unwrap, wire_scalar, wrap
-from .base import Entity, empty_relations, foreign_key, tax_category
+from ..wire import (
+    ApiError,
+    as_bool,
+    fmt_cents,
+    fmt_ts,
+    parse_ts,
+    to_cents,
+    unwrap,
+    wire_scalar,
+    wrap,
+)
+from .base import Entity, empty_relations, foreign_key, not_found, tax_category
 from .items import set_stock
 
 if TYPE_CHECKING:
@@ -31,6 +41,7 @@ FIELDS = frozenset(
         "tax1Rate",
         "tax2Rate",
         "change",
+        "tipEnabled",
         "receiptPreference",
         "displayableSubtotal",
         "ticketNumber",
@@ -44,6 +55,7 @@ FIELDS = frozenset(
         "calcTax1",
         "calcTax2",
         "calcPayments",
+        "calcTips",
         "total",
         "totalDue",
         "displayableTotal",
@@ -51,6 +63,7 @@ FIELDS = frozenset(
         "customerID",
         "discountID",
         "employeeID",
+        "tipEmployeeID",
         "quoteID",
         "registerID",
         "shipToID",
@@ -130,7 +143,15 @@ def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[s
         rec["Customer"] = account.materialize("Customer", cid, crels)
     tax = int(rec.get("taxCategoryID") or 0)
     if "TaxCategory" in rels and tax in g.TAX_CATEGORIES:
-        rec["TaxCategory"] = tax_category(tax)
+        rec["TaxCategory"] = tax_category(tax, account.gen.taxes[tax])
+
+
+#: The sale fields a write cannot change (the state they name has its own way).
+STATE_FIELDS = {
+    "voided": "voided cannot be set by a write: a sale is voided in Lightspeed Retail "
+    "(Register, with the admin_void_sale permission), not through the API",
+    "archived": "archived cannot be set by a write: DELETE archives a sale (an open one only)",
+}
 
 
 def write(
@@ -138,7 +159,9 @@ def write(
 ) -> int:
     """Create (``rid`` None) or update a sale, its lines and payments; return its id.
 
-    Completing a sale checks that the payments balance it and takes its items out of stock.
+    The totals are computed from the lines and the account's own tax rates. Completing a sale
+    checks that the payments equal that total and takes its items out of stock; the legacy
+    ``timeStamp`` then stays at the completion time while ``updatetime`` follows every change.
 
     Raises:
         ApiError: 400 on invalid fields or a change the sale's state forbids.
@@ -166,14 +189,14 @@ def write(
             "updatetime": fmt_ts(now),
             "referenceNumber": "",
             "referenceNumberSource": "",
-            "tax1Rate": "0.08",
-            "tax2Rate": "0",
             "change": "0",
+            "tipEnabled": "false",
             "receiptPreference": "printed",
             "ticketNumber": f"220000{rid:06d}",
             "customerID": "0",
             "discountID": "0",
             "employeeID": "0",
+            "tipEmployeeID": "0",
             "quoteID": "0",
             "registerID": "0",
             "shipToID": "0",
@@ -182,6 +205,8 @@ def write(
             "SaleLines": "",
             "SalePayments": "",
         }
+        if "enablePromotions" in p:  # set on creation only
+            rec["enablePromotions"] = "true" if as_bool(p["enablePromotions"]) else "false"
         was_completed = False
     else:
         rec = table.full(rid)
@@ -189,6 +214,7 @@ def write(
     shops = range(1, account.shops + 1)
     fks = {
         "employeeID": g.EMPLOYEES,
+        "tipEmployeeID": g.EMPLOYEES,
         "registerID": shops,
         "shopID": shops,
         "customerID": range(1, account.tables["Customer"].n + 1),
@@ -203,10 +229,10 @@ def write(
     for key in ("referenceNumber", "referenceNumberSource", "receiptPreference"):
         if key in p:
             rec[key] = wire_scalar(p[key])
-    if "archived" in p:
-        rec["archived"] = "true" if as_bool(p["archived"]) else "false"
-    if "voided" in p:
-        rec["voided"] = "true" if as_bool(p["voided"]) else "false"
+    if "tipEnabled" in p:
+        rec["tipEnabled"] = "true" if as_bool(p["tipEnabled"]) else "false"
+    _state_fields(account, rec, p, verb)
+    complete_time = _complete_time(p, verb, now)
     lines = [dict(x) for x in unwrap(rec.get("SaleLines"), "SaleLine")]
     payments = [dict(x) for x in unwrap(rec.get("SalePayments"), "SalePayment")]
     if was_completed and ("SaleLines" in p or "SalePayments" in p):
@@ -220,10 +246,7 @@ def write(
     for el in unwrap(p.get("SalePayments"), "SalePayment"):
         new_payments.append(_sale_payment(account, rec, el, verb, now))
     payments = _merge_by_id(payments, new_payments, "salePaymentID")
-    subtotal = sum(to_cents(x["calcSubtotal"]) for x in lines)
-    tax = sum(to_cents(x["calcTax1"]) for x in lines)
-    total = subtotal + tax
-    paid = sum(to_cents(x["amount"]) for x in payments if x.get("archived") != "true")
+    total, paid = _totals(account, rec, lines, payments)
     completing = "completed" in p and as_bool(p["completed"]) and not was_completed
     if completing:
         if rec["voided"] == "true":
@@ -236,26 +259,190 @@ def write(
             )
     elif "completed" in p and not as_bool(p["completed"]) and was_completed:
         raise ApiError(400, f"Sale not {verb}. A completed sale cannot be reopened.")
-    discount = sum(to_cents(x["discountAmount"]) for x in lines)
-    rec.update(g.sale_total_fields(subtotal, tax, paid, discount))
-    rec["SaleLines"] = wrap(lines, "SaleLine")
-    rec["SalePayments"] = wrap(payments, "SalePayment")
+    if complete_time is not None:
+        rec["completeTime"] = fmt_ts(complete_time)
     if completing:
         rec["completed"] = "true"
-        rec["completeTime"] = fmt_ts(now)
-    rec["timeStamp"] = fmt_ts(now)
+        rec.setdefault("completeTime", fmt_ts(now))
+        rec["timeStamp"] = rec["completeTime"]  # frozen from now on
+    elif not was_completed:
+        rec["timeStamp"] = fmt_ts(now)
     rec["updatetime"] = fmt_ts(now)
     table.put(rid, rec)
     if completing:
-        shop = int(rec["shopID"] or 0)
-        for line in lines:
-            iid = int(line["itemID"])
-            if iid and 1 <= shop <= account.shops and items.exists(iid):
-                set_stock(account, iid, shop, {}, now, delta=-int(line["unitQuantity"]))
+        _move_stock(account, rec, lines, now, -1)
     return rid
 
 
-@staticmethod
+def _state_fields(account: Account, rec: dict[str, Any], p: dict[str, Any], verb: str) -> None:
+    """Apply ``voided``/``archived`` of a write: refused when they would change the sale.
+
+    The official pages list neither among the attributes of a Sale PUT (voiding is not an
+    API action; DELETE archives). Sending the value the sale already has is accepted. The
+    ``lenient_sales`` setting restores the sandbox's old behaviour: both are written.
+
+    Raises:
+        ApiError: 400 for a change.
+    """
+    for key, why in STATE_FIELDS.items():
+        if key not in p:
+            continue
+        value = "true" if as_bool(p[key]) else "false"
+        if value != rec[key] and not account.lenient_sales:
+            raise ApiError(400, f"Sale not {verb}. {why}.")
+        rec[key] = value
+
+
+def _complete_time(p: dict[str, Any], verb: str, now: int) -> int | None:
+    """Return the ``completeTime`` of a write (a past time; ``None`` when not sent).
+
+    Raises:
+        ApiError: 400 for a time that is not a timestamp or lies in the future.
+    """
+    raw = wire_scalar(p.get("completeTime", "")).strip()
+    if not raw:
+        return None
+    try:
+        when = parse_ts(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"Sale not {verb}. completeTime is not a valid date/time.") from exc
+    if when > now:
+        raise ApiError(400, f"Sale not {verb}. completeTime cannot be in the future.")
+    return when
+
+
+def _totals(
+    account: Account, rec: dict[str, Any], lines: list[dict[str, Any]], payments: list[dict]
+) -> tuple[int, int]:
+    """Store a sale's lines, payments and totals (from its lines); return (total, paid) in cents."""
+    tax = account.gen.taxes[int(rec.get("taxCategoryID") or 1)]
+    subtotal = sum(to_cents(x["calcSubtotal"]) for x in lines)
+    taxable = sum(
+        to_cents(x["calcSubtotal"])
+        for x in lines
+        if to_cents(x["calcTax1"]) or to_cents(x["calcTax2"])
+    )
+    taxes = (
+        sum(to_cents(x["calcTax1"]) for x in lines),
+        sum(to_cents(x["calcTax2"]) for x in lines),
+    )
+    paid = sum(to_cents(x["amount"]) for x in payments if x.get("archived") != "true")
+    discount = sum(to_cents(x["discountAmount"]) for x in lines)
+    rec.update(g.sale_total_fields(subtotal, taxes, paid, discount, taxable))
+    rec["tax1Rate"] = g.fmt_rate(tax.rate1)
+    rec["tax2Rate"] = g.fmt_rate(tax.rate2)
+    rec["SaleLines"] = wrap(lines, "SaleLine")
+    rec["SalePayments"] = wrap(payments, "SalePayment")
+    return subtotal + taxes[0] + taxes[1], paid
+
+
+def _move_stock(
+    account: Account, rec: dict[str, Any], lines: list[dict[str, Any]], now: int, sign: int
+) -> None:
+    """Take a sale's items out of stock (``sign`` -1) or restock them (+1)."""
+    items = account.tables["Item"]
+    shop = int(rec["shopID"] or 0)
+    for line in lines:
+        iid = int(line["itemID"])
+        if iid and 1 <= shop <= account.shops and items.exists(iid):
+            set_stock(account, iid, shop, {}, now, delta=sign * int(line["unitQuantity"]))
+
+
+def archive(account: Account, rec: dict[str, Any], now: int) -> None:
+    """Archive a sale (DELETE): open sales only, as the official Sale page says.
+
+    Raises:
+        ApiError: 400 for a completed sale (unless ``lenient_sales``).
+    """
+    completed = rec.get("completed") == "true"
+    if completed and not account.lenient_sales:
+        raise ApiError(400, "Sale not deleted. You can't archive a completed sale.")
+    rec["archived"] = "true"
+    if not completed:
+        rec["timeStamp"] = fmt_ts(now)
+    rec["updatetime"] = fmt_ts(now)
+
+
+def void(account: Account, sid: int, now: int) -> dict[str, Any]:
+    """Void a sale as Lightspeed Retail does (the API has no way to): the sandbox's admin hook.
+
+    The items of a completed sale go back into stock; ``updatetime`` moves, ``timeStamp`` of a
+    completed sale does not.
+
+    Raises:
+        ApiError: 404 for an unknown sale, 400 for one already voided.
+    """
+    table = account.tables["Sale"]
+    if not table.exists(sid):
+        raise not_found("Sale", sid)
+    rec = table.full(sid)
+    if rec["voided"] == "true":
+        raise ApiError(400, f"Sale {sid} is already voided.")
+    rec["voided"] = "true"
+    if rec["completed"] != "true":
+        rec["timeStamp"] = fmt_ts(now)
+    rec["updatetime"] = fmt_ts(now)
+    table.put(sid, rec)
+    if rec["completed"] == "true":
+        _move_stock(account, rec, unwrap(rec.get("SaleLines"), "SaleLine"), now, 1)
+    account.writes += 1
+    return account.materialize("Sale", sid, SALE.write_relations)
+
+
+def write_line(
+    account: Account, sid: int, line_id: int | None, method: str, p: dict[str, Any], now: int
+) -> dict[str, Any]:
+    """POST, PUT or DELETE one line of an open sale (``/Sale/{id}/SaleLine[/{lineID}]``).
+
+    Returns:
+        The line as stored (as deleted, for a DELETE).
+
+    Raises:
+        ApiError: 404 for an unknown sale or line; 400 when the sale is completed or archived
+            (the official Sale SaleLine page: "the specified sale must not be completed or
+            archived"), or for an invalid line.
+    """
+    verb = {"POST": "created", "PUT": "updated", "DELETE": "deleted"}[method]
+    table = account.tables["Sale"]
+    if not table.exists(sid):
+        raise not_found("Sale", sid)
+    rec = table.full(sid)
+    for state in ("completed", "archived"):
+        if rec.get(state) == "true":
+            raise ApiError(
+                400, f"SaleLine not {verb}. The sale is {state}: its lines cannot change."
+            )
+    lines = [dict(x) for x in unwrap(rec.get("SaleLines"), "SaleLine")]
+    position = None
+    if line_id is not None:
+        position = next((i for i, x in enumerate(lines) if x["saleLineID"] == str(line_id)), None)
+        if position is None:
+            raise not_found("SaleLine", line_id)
+    items = account.tables["Item"]
+    if method == "DELETE":
+        assert position is not None
+        done = lines.pop(position)
+    elif position is None:
+        done = _sale_line(account, rec, p, items, verb, now, "SaleLine")
+        lines.append(done)
+    else:
+        old = lines[position]
+        merged = {
+            k: old[k] for k in ("itemID", "unitQuantity", "unitPrice", "discountAmount", "tax")
+        }
+        merged.update(p, saleLineID=old["saleLineID"])
+        done = _sale_line(account, rec, merged, items, verb, now, "SaleLine")
+        done["createTime"] = old["createTime"]
+        lines[position] = done
+    payments = unwrap(rec.get("SalePayments"), "SalePayment")
+    _totals(account, rec, lines, payments)
+    rec["timeStamp"] = fmt_ts(now)
+    rec["updatetime"] = fmt_ts(now)
+    table.put(sid, rec)
+    account.writes += 1
+    return done
+
+
 def _merge_by_id(
     old: list[dict[str, Any]], new: list[dict[str, Any]], key: str
 ) -> list[dict[str, Any]]:
@@ -270,18 +457,28 @@ def _merge_by_id(
 
 
 def _sale_line(
-    account: Account, sale: dict[str, Any], el: dict[str, Any], items: Table, verb: str, now: int
+    account: Account,
+    sale: dict[str, Any],
+    el: dict[str, Any],
+    items: Table,
+    verb: str,
+    now: int,
+    entity: str = "Sale",
 ) -> dict[str, Any]:
+    """Build a line of a write (``unitQuantity`` 0 is a valid line).
+
+    Its price comes from the item unless given, its tax from the account's tax category and
+    the line's tax class.
+    """
     iid_text = wire_scalar(el.get("itemID", "0")) or "0"
     try:
         iid = int(float(iid_text))
-        qty = int(float(wire_scalar(el.get("unitQuantity", 1)) or 1))
+        qty_text = wire_scalar(el.get("unitQuantity", 1))
+        qty = int(float(qty_text)) if qty_text.strip() else 1
     except ValueError as exc:
-        raise ApiError(400, f"Sale not {verb}. Invalid SaleLine.") from exc
+        raise ApiError(400, f"{entity} not {verb}. Invalid SaleLine.") from exc
     if iid and not items.exists(iid):
-        raise ApiError(400, f"Sale not {verb}. Item with ID '{iid}' does not exist.")
-    if qty == 0:
-        raise ApiError(400, f"Sale not {verb}. unitQuantity cannot be 0.")
+        raise ApiError(400, f"{entity} not {verb}. Item with ID '{iid}' does not exist.")
     try:
         if "unitPrice" in el:
             unit = to_cents(el["unitPrice"])
@@ -292,19 +489,29 @@ def _sale_line(
             unit = 0
         discount = to_cents(el.get("discountAmount", 0) or 0)
     except (TypeError, ValueError) as exc:
-        raise ApiError(400, f"Sale not {verb}. SaleLine amounts must be numbers.") from exc
+        raise ApiError(400, f"{entity} not {verb}. SaleLine amounts must be numbers.") from exc
     taxed = as_bool(el.get("tax", True))
+    tax_class = int(items.get(iid).get("taxClassID") or 1) if iid else 1
+    rates = account.gen.taxes[int(sale.get("taxCategoryID") or 1)].rates(tax_class, taxed)
     sub = unit * qty - discount
-    tax = round(sub * g.TAX1_RATE) if taxed else 0
     line_id = wire_scalar(el.get("saleLineID", "")) or ""
     if not line_id or line_id == "0":
         line_id = str(account.next_line_id)
         account.next_line_id += 1
-    return {
+    line = {
         "saleLineID": line_id,
         "createTime": fmt_ts(now),
         "timeStamp": fmt_ts(now),
-        **g.sale_line_fields(qty, unit, discount, sub, tax, taxed=taxed),
+        **g.sale_line_fields(
+            qty,
+            unit,
+            discount,
+            sub,
+            g.line_taxes(sub, rates),
+            taxed=taxed,
+            rates=rates,
+            tax_class=tax_class,
+        ),
         "customerID": sale.get("customerID", "0"),
         "discountID": "0",
         "employeeID": sale.get("employeeID", "0"),
@@ -314,6 +521,10 @@ def _sale_line(
         "shopID": sale.get("shopID", "0"),
         "saleID": sale["saleID"],
     }
+    for key in ("sortorder", "lineType"):
+        if key in el:
+            line[key] = wire_scalar(el[key])
+    return line
 
 
 def _sale_payment(
@@ -364,7 +575,7 @@ def make_table(account: Account) -> Table:
             "completeTime": complete_time,
             "updatetime": lambda i: fmt_ts(gen.timestamp(g.K_SALE, i)),
         },
-        lambda i: gen.timestamp(g.K_SALE, i),
+        gen.sale_timestamp,
         lambda i: gen.archived(g.K_SALE, i),
     )
 
@@ -376,5 +587,5 @@ SALE = Entity(
     write,
     write_relations=frozenset({"SaleLines", "SalePayments"}),
     record_relations=frozenset({"SaleLines", "SalePayments"}),
-    change_times=("timeStamp", "updatetime"),
+    archive=archive,
 )

@@ -31,6 +31,7 @@ class MapperSettings:
     keep_foreign_keys: frozenset[str]
     reference_number_source: str
     defaults: dict[str, str | None]
+    enable_promotions: bool = False
 
 
 class RecordMapper:

@@ -24,7 +24,9 @@ from target_lightspeed.mapping.fields import (
 if TYPE_CHECKING:
     from target_lightspeed.mapping.mapper import RecordMapper
 
-SALE_FIELDS = ("completed", "voided", "archived", "receiptPreference")
+SALE_FIELDS = ("completed", "receiptPreference")
+#: States of a source sale the API cannot write (the writer reports them, not sends them).
+SALE_STATES = ("voided", "archived")
 SALE_REFERENCE_FKS = ("employeeID", "registerID", "shopID", "taxCategoryID", "discountID")
 SALE_DEFAULTED_FKS = {
     "employeeID": "default_employee_id",
@@ -60,7 +62,6 @@ READ_ONLY = frozenset(
         "createTime",
         "updatetime",
         "updateTime",
-        "completeTime",
         "ticketNumber",
         "discountPercent",
         "enablePromotions",
@@ -88,7 +89,8 @@ def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]
     The ``normalize`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
     out: dict[str, Any] = {}
-    known = set(SALE_FIELDS) | set(SALE_REFERENCE_FKS) | {"SaleLines", "SalePayments"}
+    known = set(SALE_FIELDS) | set(SALE_STATES) | set(SALE_REFERENCE_FKS)
+    known |= {"SaleLines", "SalePayments"}
     known |= {"referenceNumber", "customerID", "calcTotal"} | READ_ONLY
     known |= set(FLAT_SALE_COLUMNS)
     for key, value in record.items():
@@ -128,19 +130,37 @@ def reference_number(mapper: RecordMapper, rec: Mapping[str, Any], source_id: st
     raise MappingError(msg, field="referenceNumber")
 
 
+def source_states(rec: Mapping[str, Any]) -> list[str]:
+    """Return the states of a source sale that no write can copy (``voided``, ``archived``).
+
+    Args:
+        rec: The sale in tap shape.
+
+    Returns:
+        The names of those that are true.
+    """
+    return [name for name in SALE_STATES if to_boolean(rec.get(name), name)]
+
+
 def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> dict[str, Any]:
     """Build a sale's payload with its lines and payments; set its referenceNumber in ``rec``.
 
-    A sale marked completed whose payments do not cover its total is left open (with a note).
+    ``completed`` is what the source says: the writer creates the sale open and completes it
+    only when its payments equal the total the target account computes. ``voided`` and
+    ``archived`` are not written (the API refuses them; the writer reports them).
 
     The ``build`` of :class:`~target_lightspeed.mapping.fields.EntityRules`.
     """
-    source_id, refs, notes = context.source_id, context.refs, context.notes
+    source_id, refs = context.source_id, context.refs
     payload: dict[str, Any] = {
         "referenceNumber": reference_number(mapper, rec, source_id),
         "referenceNumberSource": mapper.settings.reference_number_source,
+        "enablePromotions": mapper.settings.enable_promotions,
     }
     payload.update(scalars(rec, SALE_FIELDS))
+    complete_time = to_text(rec.get("completeTime"))
+    if payload.get("completed") and complete_time:
+        payload["completeTime"] = complete_time
     for name in SALE_REFERENCE_FKS:
         mapped = mapper.reference_fk(name, rec.get(name), name) if name in rec else None
         if mapped is None and name in SALE_DEFAULTED_FKS:
@@ -165,18 +185,28 @@ def build(mapper: RecordMapper, rec: dict[str, Any], context: BuildContext) -> d
         payments.append(_payment(mapper, payment, index))
     payload["SaleLines"] = lines
     payload["SalePayments"] = payments
-    if payload.get("completed"):
-        total = to_number(
-            rec.get("total") if rec.get("total") not in (None, "") else rec.get("calcTotal"),
-            "total",
-        )
-        paid = sum((p["amount"] for p in payments if not p.get("archived")), start=Decimal(0))
-        if total is None or paid < total:
-            payload["completed"] = False
-            shown = "unknown" if total is None else wire_scalar(total)
-            notes.append(f"left open: payments {wire_scalar(paid)} do not cover the total {shown}")
     rec["referenceNumber"] = payload["referenceNumber"]  # the match key reads it
     return payload
+
+
+def paid(body: Mapping[str, Any]) -> Decimal:
+    """Return the sum of a sale body's payments that count (not archived).
+
+    Args:
+        body: The sale's write body (wrapped form).
+
+    Returns:
+        The amount.
+    """
+    payments = elements(body.get("SalePayments"), "SalePayment", "SalePayments")
+    return sum(
+        (Decimal(wire_scalar(p.get("amount")) or 0) for p in payments if not _archived(p)),
+        start=Decimal(0),
+    )
+
+
+def _archived(payment: Mapping[str, Any]) -> bool:
+    return str(payment.get("archived")).lower() in ("true", "1")
 
 
 def _customer(mapper: RecordMapper, rec: Mapping[str, Any], refs: SaleRefs) -> str | None:
@@ -241,8 +271,6 @@ def _line(
     for name in LINE_FIELDS:
         if name in line and line[name] not in (None, ""):
             out[name] = to_scalar(name, line[name], f"{where}.{name}")
-    if out.get("unitQuantity") == 0:
-        raise MappingError(f"field '{where}.unitQuantity': cannot be 0", field="unitQuantity")
     return out
 
 

@@ -210,7 +210,7 @@ def build_cases(src: dict[str, list[dict]]) -> dict[str, Case]:
                 )
             ],
             "message",
-            "do not cover the total",
+            "don't cover the target account's total",
         ),
     }
 
@@ -299,6 +299,9 @@ def test_bad_input_gets_a_reason_and_the_good_records_around_it_are_written(
 
     assert proc.returncode == case.exit_status, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
+    # Sales copied into the second account total with its own taxes: the good ones are left
+    # open (rejects file lines with "outcome": "left_open"), which is not a reject.
+    rejects = [r for r in rejects if r.get("outcome") != "left_open"]
     if case.expect == "reject":
         assert len(rejects) == 1, rejects
         assert rejects[0]["stream"] == stream

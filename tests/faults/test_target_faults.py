@@ -121,7 +121,11 @@ def test_target_killed_mid_run_then_rerun_writes_each_record_exactly_once(
     assert got_sales == Counter(
         r.get("referenceNumber") or f"sales-{r['saleID']}" for r in records["sales"]
     )
-    assert not (work.out / "rejects.jsonl").exists()
+    # Nothing is rejected; copies total with the second account's taxes, so the rejects file
+    # may list sales left open (a person's work, not a reject).
+    rejects_file = work.out / "rejects.jsonl"
+    entries = rejects_file.read_text().splitlines() if rejects_file.exists() else []
+    assert [e for e in map(json.loads, entries) if e.get("outcome") != "left_open"] == []
 
 
 @pytest.mark.slow

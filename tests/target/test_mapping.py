@@ -130,6 +130,7 @@ def test_flat_sale_with_lines_payments_and_customer_email():
     assert mapped.body == {
         "referenceNumber": "WEB-9",
         "referenceNumberSource": "target-lightspeed",
+        "enablePromotions": False,
         "completed": True,
         "employeeID": "1",
         "registerID": "2",

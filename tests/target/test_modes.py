@@ -286,7 +286,8 @@ def test_tap_shaped_sale_goes_in_one_post_with_lines_and_payments(mocked, config
         "SaleLines": [
             {"saleLineID": 1, "itemID": 9, "unitQuantity": 2, "unitPrice": 2, "calcTotal": 4.32}
         ],
-        "SalePayments": [{"salePaymentID": 1, "amount": 4.32, "paymentTypeID": 4}],
+        # The target account's taxes (5% + 4%) make it 4.36: paid so, the sale is completed.
+        "SalePayments": [{"salePaymentID": 1, "amount": 4.36, "paymentTypeID": 4}],
     }
     lines = [
         *messages("customers", [customer], tap_schema("customers")),
@@ -299,14 +300,15 @@ def test_tap_shaped_sale_goes_in_one_post_with_lines_and_payments(mocked, config
     assert post == {
         "referenceNumber": "sales-77",
         "referenceNumberSource": "target-lightspeed",
-        "completed": True,
+        "enablePromotions": False,
         "customerID": "1",
         "employeeID": "1",
         "registerID": "1",
         "shopID": "1",
         "SaleLines": {"SaleLine": [{"itemID": "1", "unitQuantity": 2, "unitPrice": "2"}]},
-        "SalePayments": {"SalePayment": [{"amount": "4.32", "paymentTypeID": "4"}]},
+        "SalePayments": {"SalePayment": [{"amount": "4.36", "paymentTypeID": "4"}]},
     }
+    assert bodies(mocked, "PUT")[-1] == {"completed": True}
     stored = mocked.records("Sale")[0]
     assert stored["completed"] == "true"
     # a rerun finds it by referenceNumber (new machine: no ledger)
@@ -326,9 +328,12 @@ def test_sale_is_left_open_when_payments_do_not_cover_the_total(mocked, config):
     }
     result = run_target(config, messages("sales", [sale]))
     assert result.summary["sales"]["created"] == 1
+    assert result.summary["sales"]["left_open"] == 1
     post = bodies(mocked, "POST")[-1]
-    assert post["completed"] is False
+    assert "completed" not in post
     assert post["SalePayments"] == {"SalePayment": [{"amount": "5", "paymentTypeID": "1"}]}
+    assert not bodies(mocked, "PUT")
+    assert mocked.records("Sale")[0]["completed"] == "false"
 
 
 def test_sale_with_an_unknown_item_is_rejected_with_a_reason(mocked, config, tmp_path):

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,6 @@ def sale_content(record: dict, items: dict[str, dict], customers: dict[str, dict
             line["unitQuantity"],
             line["unitPrice"],
             line["discountAmount"],
-            line["calcTotal"],
         )
         for line in unwrap(record.get("SaleLines", ""), "SaleLine")
     )
@@ -108,7 +108,8 @@ def sale_content(record: dict, items: dict[str, dict], customers: dict[str, dict
         for p in unwrap(record.get("SalePayments", ""), "SalePayment")
     )
     customer = record.get("customerID", "0")
-    fields = ("completed", "voided", "archived", "total", "employeeID", "shopID", "registerID")
+    # Totals, completion, voids and archiving are the target account's: see assert_sales_settled.
+    fields = ("employeeID", "shopID", "registerID")
     return (
         *(record.get(f) for f in fields),
         customer_content(customers[customer]) if customer != "0" else None,
@@ -134,6 +135,35 @@ def assert_same_content(sb: Sandbox) -> None:
     for entity in ("customers", "items", "sales"):
         assert sum(copy[entity].values()) == sum(source[entity].values()), entity
         assert copy[entity] == source[entity], entity
+    assert_sales_settled(sb)
+
+
+def assert_sales_settled(sb: Sandbox) -> int:
+    """Check each copied sale's state against its source; return how many were left open.
+
+    A copy totals with the target account's taxes: it is completed when its source was and
+    the payments equal that total, else left open; it is never voided; it is archived when
+    its source was and it stayed open (a completed sale cannot be archived).
+    """
+    sources = {
+        s["referenceNumber"] or f"sales-{s['saleID']}": s
+        for s in sb.records(sb.account_ids[0], "Sale")
+    }
+    left_open = 0
+    for copy in sb.records(sb.account_ids[1], "Sale"):
+        source = sources[copy["referenceNumber"]]
+        paid = sum(
+            Decimal(p["amount"])
+            for p in unwrap(copy["SalePayments"], "SalePayment")
+            if p["archived"] != "true"
+        )
+        settles = source["completed"] == "true" and paid == Decimal(copy["total"])
+        assert copy["completed"] == ("true" if settles else "false"), copy["referenceNumber"]
+        left_open += source["completed"] == "true" and not settles
+        assert copy["voided"] == "false"
+        archived = source["archived"] == "true" and not settles
+        assert copy["archived"] == ("true" if archived else "false"), copy["referenceNumber"]
+    return left_open
 
 
 # -- tests --------------------------------------------------------------------------------
@@ -148,6 +178,14 @@ def test_copy_an_account_then_a_second_run_writes_nothing(sb, tmp_path):
         assert summary["rejected"] == 0, summary
         assert summary["created"] == summary["read"], stream
     assert first.states  # state emitted after everything was written
+    # The second account's taxes differ: completed sales with taxed lines are left open,
+    # each in the summary and in the rejects file, for a person to act on.
+    left_open = assert_sales_settled(sb)
+    assert left_open > 0
+    assert first.summary["sales"]["left_open"] == left_open
+    rejects = [json.loads(x) for x in Path(config["rejects_path"]).read_text().splitlines()]
+    assert [r["outcome"] for r in rejects] == ["left_open"] * left_open
+    assert all("the target account's total" in r["message"] for r in rejects)
 
     writes = sb.stats()["writes"]
     requests = sb.stats()["requests"]
