@@ -149,8 +149,9 @@ class LightspeedAPI:
         return self._price_levels
 
     def archive(self, entity: str, record_id: str) -> dict[str, Any]:
-        """DELETE a record, which archives it (an item's stock is zeroed, for good; a completed
-        sale cannot be archived).
+        """DELETE a record, which archives it.
+
+        An item's stock is zeroed, for good; a completed sale cannot be archived.
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
