@@ -136,6 +136,8 @@ class SalesStream(LightspeedStream):
         self._fed: list[SaleRelationStream] = []
         #: Sales handed to them since they last emitted.
         self._handed = 0
+        #: Where ``sales`` itself resumes in this sync (its own bookmark or start_date).
+        self._own_start: str | None = None
 
     @override
     def starting_timestamp(self, context: Context | None) -> str | None:
@@ -157,9 +159,9 @@ class SalesStream(LightspeedStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The sales; every ``page_size`` sales, the derived streams emit their rows.
 
-        The derived streams take their rows when a sale passes
-        :meth:`generate_child_contexts` (before the sale is written) and emit them after it
-        was, so a page's lines and payments follow the page's sales.
+        The derived streams take their rows in :meth:`post_process` (before the sale is
+        written) and emit them after it was, so a page's lines and payments follow the
+        page's sales.
 
         Args:
             context: Stream partition or context dictionary.
@@ -174,6 +176,7 @@ class SalesStream(LightspeedStream):
         ]
         for child in self._fed:
             child.begin_run()
+        self._own_start = super().starting_timestamp(context) if self.selected else None
         self._handed = 0
         for record in super().get_records(context):
             yield record
@@ -182,21 +185,46 @@ class SalesStream(LightspeedStream):
         self._emit_derived(last=True)
 
     @override
-    def generate_child_contexts(
-        self, record: dict, context: Context | None
-    ) -> Iterable[Context | None]:
-        """Hand a sale to the derived streams; no child context (they emit per page).
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Hand the sale to the derived streams; keep it if ``sales`` wants it.
+
+        A sale read only for a derived stream (``sales`` is deselected, or the sale changed
+        before the sales bookmark) is not emitted as a sale.
 
         Args:
-            record: A sale that passed :meth:`post_process`.
+            row: A record from the reader.
             context: Stream partition or context dictionary.
 
         Returns:
-            Nothing: the SDK's per-record child sync is not used.
+            The record, or None to skip it.
         """
+        record = super().post_process(row, context)
+        if record is None:
+            return None
         for child in self._fed:
             child.take(record)
         self._handed += 1
+        if not self.selected:
+            return None
+        own_start = self._own_start
+        updated = record.get("updatetime")
+        if own_start is not None and updated is not None and updated < own_start:
+            return None
+        return record
+
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child context: the derived streams take sales in :meth:`post_process`.
+
+        Args:
+            record: A sale.
+            context: Stream partition or context dictionary.
+
+        Returns:
+            Nothing: the SDK's sync of the children per parent record is not used.
+        """
         return ()
 
     def _emit_derived(self, *, last: bool = False) -> None:
