@@ -226,3 +226,10 @@ def test_an_element_without_its_id_is_left_out_with_a_warning(api, config, caplo
         and "saleLineID" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_start_date_applies_to_the_derived_streams(api, config):
+    config["start_date"] = ts(20)
+    result = run_sync(config, streams={"sale_lines"})
+    assert _updatetime_filter(api.list_requests()[0]) == f">=,{ts(20)}"
+    assert [r["saleID"] for r in result.records["sale_lines"]] == [5, 6, 6, 1]
