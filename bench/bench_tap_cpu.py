@@ -15,9 +15,14 @@ pages. A pool of pages is cycled (every record shares one ``timeStamp``, so the 
 stays sorted), so memory stays small for a few hundred thousand records. Singer output goes to
 ``/dev/null``. The figures are measurements, not assertions.
 
+``--stream sale_lines`` measures the derived stream instead (no plain side): the same sales
+pages (1 to 3 lines a sale), read three times by the tap with ``sales`` alone, ``sale_lines``
+alone (``sales`` deselected) and both selected, each figure CPU per record emitted.
+
 Usage::
 
     .venv/bin/python bench/bench_tap_cpu.py [--records 300000] [--stream sales] [--repeat 1]
+    .venv/bin/python bench/bench_tap_cpu.py --stream sale_lines [--records 300000]
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ STREAMS = {
     "items": ("Item", "itemID", lambda i: wire_data.item(i, 0, shops=2)),
     "images": ("Image", "imageID", lambda i: wire_data.image(i, 0)),
 }
+#: Derived streams: the stream whose pages they come from, and the relation of its records.
+DERIVED = {"sale_lines": ("sales", "SaleLines")}
 RATE_HEADERS = {
     "Content-Type": "application/json",
     "X-LS-API-Bucket-Level": "1/90",
@@ -110,9 +117,23 @@ def run_plain(stream: str, schema: dict, typed: list[dict], total: int) -> float
         return cpu_seconds() - start
 
 
-def run_tap(stream: str, pages: list[list[dict]], total: int, store: Path) -> float:
-    """CPU seconds of tap-lightspeed reading ``total`` records from mocked wire pages."""
+def run_tap(
+    stream: str, pages: list[list[dict]], total: int, store: Path, selected: set[str] | None = None
+) -> float:
+    """CPU seconds of tap-lightspeed reading ``total`` records from mocked wire pages.
+
+    Args:
+        stream: The stream whose endpoint serves the pages.
+        pages: The pool of wire pages.
+        total: Records to serve (a multiple of the page size).
+        store: Token store path.
+        selected: The streams selected in the catalog (default: ``stream`` alone).
+
+    Returns:
+        CPU seconds of the sync.
+    """
     entity, _, _ = STREAMS[stream]
+    selected = selected or {stream}
     head = b'{"@attributes":{"next":"'
     tails = [
         b'","previous":""},"' + entity.encode() + b'":' + json.dumps(page).encode() + b"}"
@@ -152,7 +173,7 @@ def run_tap(stream: str, pages: list[list[dict]], total: int, store: Path) -> fl
     for entry in catalog["streams"]:
         for md in entry["metadata"]:
             if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] == stream
+                md["metadata"]["selected"] = entry["tap_stream_id"] in selected
     LightspeedClient.forget_all()
     store.unlink(missing_ok=True)
     tap = TapLightspeed(config=config, catalog=catalog, parse_env_config=False)
@@ -164,13 +185,54 @@ def run_tap(stream: str, pages: list[list[dict]], total: int, store: Path) -> fl
         return cpu_seconds() - start
 
 
+def run_derived(derived: str, total: int, repeat: int) -> None:
+    """Print CPU per record of a derived stream next to its source stream's.
+
+    Args:
+        derived: The derived stream, e.g. ``sale_lines``.
+        total: Source records to serve (a multiple of the page size).
+        repeat: Runs per selection; the best counts.
+    """
+    source, relation = DERIVED[derived]
+    entity, _, _ = STREAMS[source]
+    pages = wire_pages(source)
+    schema = json.loads((SCHEMAS / f"{source}.json").read_text())
+    reader = RecordReader(schema, entity)
+    per_page = [
+        sum(len(record[relation]) for record in reader.read_page({entity: page})) for page in pages
+    ]
+    rows = sum(per_page[index % len(pages)] for index in range(total // PAGE))
+    selections = {
+        f"{source} alone (per {source} record)": ({source}, total),
+        f"{derived} alone (per {derived} row)": ({derived}, rows),
+        f"{source} + {derived} (per record)": ({source, derived}, total + rows),
+    }
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (selected, emitted) in selections.items():
+            seconds = min(
+                run_tap(source, pages, total, Path(tmp) / "tokens.json", selected)
+                for _ in range(repeat)
+            )
+            best[label] = seconds / emitted * 1e6
+    source_us, derived_us, _ = best.values()
+    print(f"stream={derived} {source}={total} {derived}={rows} repeat={repeat}")
+    print(f"{'':40}CPU us/record")
+    for label, micros in best.items():
+        print(f"{label:40}{micros:10.1f}")
+    print(f"{f'ratio {derived} / {source}':40}{derived_us / source_us:10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=300_000)
-    parser.add_argument("--stream", choices=sorted(STREAMS), default="sales")
+    parser.add_argument("--stream", choices=sorted({*STREAMS, *DERIVED}), default="sales")
     parser.add_argument("--repeat", type=int, default=1, help="runs per side; the best counts")
     args = parser.parse_args()
     total = max(PAGE, args.records // PAGE * PAGE)
+    if args.stream in DERIVED:
+        run_derived(args.stream, total, args.repeat)
+        return
 
     entity, _, _ = STREAMS[args.stream]
     schema = json.loads((SCHEMAS / f"{args.stream}.json").read_text())

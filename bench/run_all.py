@@ -1,7 +1,8 @@
 """Run every benchmark N times in one pass; write ``bench/results.json``, RESULTS.md and the chart.
 
-1. Tap CPU per record: ``bench_tap_cpu.py`` (wire pages from memory, in-process) and the
-   sandbox-served whole-process figures of ``bench_memory.py`` (tap CLI vs a plain SDK tap).
+1. Tap CPU per record: ``bench_tap_cpu.py`` (wire pages from memory, in-process; sales, and
+   the derived ``sale_lines`` next to sales) and the sandbox-served whole-process figures of
+   ``bench_memory.py`` (tap CLI vs a plain SDK tap).
 2. Tap pacing: ``bench_pacing.py`` (bucket 90, drip 20/s; tap vs stock singer-sdk).
 3. Target pacing: ``bench_target_pacing.py`` (the target engineer's), plus the API requests of
    an unchanged second run of the target.
@@ -98,6 +99,37 @@ def tap_cpu(records: int) -> dict[str, Any]:
     }
 
 
+def sale_lines_cpu(sales: int) -> dict[str, Any]:
+    """Run ``bench_tap_cpu.py --stream sale_lines`` and read its figures (us per record)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "bench_tap_cpu.py"),
+            "--stream",
+            "sale_lines",
+            "--records",
+            str(sales),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def figure(label: str) -> float:
+        return float(re.search(re.escape(label) + r"\s+([\d.]+)", out).group(1))
+
+    sales_us = figure("sales alone (per sales record)")
+    lines_us = figure("sale_lines alone (per sale_lines row)")
+    return {
+        "sales": sales,
+        "rows": int(re.search(r"sale_lines=(\d+)", out).group(1)),
+        "sales_us": sales_us,
+        "lines_us": lines_us,
+        "both_us": figure("sales + sale_lines (per record)"),
+        "ratio": round(lines_us / sales_us, 3),
+    }
+
+
 def target_pacing(customers: int, items: int) -> dict[str, Any]:
     """Run the target engineer's bench_target_pacing.py and read its JSON line."""
     out = subprocess.run(
@@ -183,6 +215,7 @@ def steps(quick: bool) -> dict[str, Callable[[], Any]]:
     writes = (60, 40) if quick else (200, 100)
     return {
         "tap_cpu": lambda: tap_cpu(30_000 if quick else 300_000),
+        "sale_lines_cpu": lambda: sale_lines_cpu(10_000 if quick else 100_000),
         "pacing": lambda: run_pacing(pages=100 if quick else 500),
         "target_pacing": lambda: target_pacing(*writes),
         "second_run": lambda: second_run_requests(*writes),

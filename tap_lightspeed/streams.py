@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from functools import cache
 
-from tap_lightspeed.client import LightspeedStream
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from lightspeed_client.wire import normalize_timestamp
+from tap_lightspeed.client import SCHEMAS, LightspeedStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -13,7 +18,13 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
+
+#: Field of every ``sale_lines`` / ``sale_payments`` row: its sale's ``updatetime``, the
+#: replication key of those streams.
+SALE_UPDATETIME = "sale_updatetime"
 
 
 class CustomersStream(LightspeedStream):
@@ -97,6 +108,11 @@ class SalesStream(LightspeedStream):
     filters on it. A bookmark saved on ``timeStamp`` by an earlier version resumes on
     ``updatetime`` from the same value: safe, as every sale's ``updatetime`` is at or after
     its ``timeStamp``.
+
+    The sales read also feed the derived streams ``sale_lines`` and ``sale_payments``
+    (:class:`SaleRelationStream`), without a request of their own: the stream reads from the
+    earliest bookmark of the selected streams among the three (and runs for the derived ones
+    when ``sales`` itself is deselected).
     """
 
     name = "sales"
@@ -107,6 +123,264 @@ class SalesStream(LightspeedStream):
     sort_field = "updatetime"
     legacy_replication_keys = ("timeStamp",)
     load_relations = ("SaleLines", "SalePayments")
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Initialize the stream (same arguments as :class:`LightspeedStream`).
+
+        Args:
+            *args: Positional arguments for the SDK stream.
+            **kwargs: Keyword arguments for the SDK stream.
+        """
+        super().__init__(*args, **kwargs)
+        #: The selected derived streams of this sync.
+        self._fed: list[SaleRelationStream] = []
+        #: Sales handed to them since they last emitted.
+        self._handed = 0
+        #: Where ``sales`` itself resumes in this sync (its own bookmark or start_date).
+        self._own_start: str | None = None
+
+    @override
+    def starting_timestamp(self, context: Context | None) -> str | None:
+        """The earliest resume point of ``sales`` (when selected) and the fed derived streams.
+
+        Args:
+            context: Stream partition or context dictionary.
+
+        Returns:
+            ``YYYY-MM-DDTHH:MM:SS+00:00``, or None when one of them reads everything.
+        """
+        starts = [super().starting_timestamp(context)] if self.selected else []
+        starts += [child.not_before for child in self._fed]
+        if not starts or None in starts:
+            return None
+        return min(t.cast("list[str]", starts))
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The sales; every ``page_size`` sales, the derived streams emit their rows.
+
+        The derived streams take their rows in :meth:`post_process` (before the sale is
+        written) and emit them after it was, so a page's lines and payments follow the
+        page's sales.
+
+        Args:
+            context: Stream partition or context dictionary.
+
+        Yields:
+            The sales, as read.
+        """
+        self._fed = [
+            child
+            for child in self.child_streams
+            if isinstance(child, SaleRelationStream) and child.selected
+        ]
+        for child in self._fed:
+            child.begin_run()
+        self._own_start = super().starting_timestamp(context) if self.selected else None
+        self._handed = 0
+        for record in super().get_records(context):
+            yield record
+            if self._handed >= self.page_size:
+                self._emit_derived()
+        self._emit_derived(last=True)
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Hand the sale to the derived streams; keep it if ``sales`` wants it.
+
+        A sale read only for a derived stream (``sales`` is deselected, or the sale changed
+        before the sales bookmark) is not emitted as a sale.
+
+        Args:
+            row: A record from the reader.
+            context: Stream partition or context dictionary.
+
+        Returns:
+            The record, or None to skip it.
+        """
+        record = super().post_process(row, context)
+        if record is None:
+            return None
+        for child in self._fed:
+            child.take(record)
+        self._handed += 1
+        if not self.selected:
+            return None
+        own_start = self._own_start
+        updated = record.get("updatetime")
+        if own_start is not None and updated is not None and updated < own_start:
+            return None
+        return record
+
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child context: the derived streams take sales in :meth:`post_process`.
+
+        Args:
+            record: A sale.
+            context: Stream partition or context dictionary.
+
+        Returns:
+            Nothing: the SDK's sync of the children per parent record is not used.
+        """
+        return ()
+
+    def _emit_derived(self, *, last: bool = False) -> None:
+        """Let every fed derived stream emit the rows it took.
+
+        Args:
+            last: The sync's end: a stream that emitted nothing yet emits (its SCHEMA) too.
+        """
+        for child in self._fed:
+            child.emit(force=last)
+        self._handed = 0
+
+
+class SaleRelationStream(Stream):
+    """One row per element of a sale's relation (``SaleLines``, ``SalePayments``).
+
+    The rows come from the sales that :class:`SalesStream` reads (with its wire reader), not
+    from an endpoint of their own: no request, no drip. Each row is the element as it sits
+    in the sale record, with ``saleID`` and ``sale_updatetime`` (the sale's ``updatetime``)
+    added. The stream is incremental on ``sale_updatetime``, with one bookmark (no partition
+    per sale): an edited sale moves its ``updatetime``, so the next run reads it again and
+    re-emits all its rows. Rows arrive in ``sale_updatetime`` order, so the bookmark is
+    resumable like the sales one.
+
+    The schema is the relation's item schema in ``sales.json`` (one home for the field
+    list), with the primary key first and not null, then ``saleID`` and ``sale_updatetime``.
+    """
+
+    parent_stream_type = SalesStream
+    replication_key = SALE_UPDATETIME
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    #: The relation of a sale record that the rows come from, e.g. ``"SaleLines"``.
+    relation: t.ClassVar[str]
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Initialize the stream (same arguments as :class:`~singer_sdk.Stream`).
+
+        Args:
+            *args: Positional arguments for the SDK stream.
+            **kwargs: Keyword arguments for the SDK stream.
+        """
+        super().__init__(*args, **kwargs)
+        self._taken: list[dict[str, t.Any]] = []
+        self._emitted = False
+        #: This sync's resume point (set by :meth:`begin_run`): rows of sales changed
+        #: before it are not taken.
+        self.not_before: str | None = None
+
+    @property
+    @override
+    def schema(self) -> dict:
+        return relation_schema(self.relation, self.primary_keys[0])
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        """Rows come in their sale's ``updatetime`` order (the sales stream's sort)."""
+        return True
+
+    def begin_run(self) -> None:
+        """Fix this sync's resume point: the bookmark, else ``start_date`` (the SDK's rule)."""
+        self.state_manager.write_starting_replication_value(
+            context=None,
+            replication_method=self.replication_method,
+            replication_key=self.replication_key,
+            config=dict(self.config),
+            compare_start_date_fn=self.compare_start_date,
+        )
+        value = self.get_starting_replication_key_value(None)
+        self.not_before = normalize_timestamp(value) if value else None
+        self._taken = []
+        self._emitted = False
+
+    def take(self, sale: dict[str, t.Any]) -> None:
+        """Keep the rows of a sale, to emit with the next :meth:`emit`.
+
+        A sale changed before the resume point (read for another stream with an older
+        bookmark) gives no rows. An element without its id is left out, with a warning.
+
+        Args:
+            sale: A sale record as the sales stream read it.
+        """
+        updated = sale.get("updatetime")
+        if self.not_before is not None and updated is not None and updated < self.not_before:
+            return
+        rows = sale.get(self.relation)
+        if not rows:
+            return
+        sale_id = sale.get("saleID")
+        key = self.primary_keys[0]
+        for row in rows:
+            if row.get(key) is None:
+                self.logger.warning(
+                    "Stream '%s': sale %s has a %s element without %s; left out",
+                    self.name,
+                    sale_id,
+                    self.relation,
+                    key,
+                )
+                continue
+            self._taken.append({**row, "saleID": sale_id, SALE_UPDATETIME: updated})
+
+    def emit(self, *, force: bool = False) -> None:
+        """Sync the rows taken since the last call (SCHEMA, RECORDs, STATE).
+
+        Args:
+            force: Sync even with no rows, when the stream has not synced in this run.
+        """
+        if self._taken or (force and not self._emitted):
+            self._emitted = True
+            self.sync()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        rows, self._taken = self._taken, []
+        return rows
+
+
+class SaleLinesStream(SaleRelationStream):
+    """One row per sale line (``Sale.SaleLines``), with ``saleID`` and ``sale_updatetime``."""
+
+    name = "sale_lines"
+    relation = "SaleLines"
+    primary_keys = ("saleLineID",)
+
+
+class SalePaymentsStream(SaleRelationStream):
+    """One row per sale payment (``Sale.SalePayments``), with ``saleID``, ``sale_updatetime``."""
+
+    name = "sale_payments"
+    relation = "SalePayments"
+    primary_keys = ("salePaymentID",)
+
+
+@cache
+def relation_schema(relation: str, key: str) -> dict[str, t.Any]:
+    """The schema of a derived sale stream, built from ``sales.json``.
+
+    Args:
+        relation: The array property of the sales schema, e.g. ``"SaleLines"``.
+        key: The primary key among its item's properties.
+
+    Returns:
+        The item schema with ``key`` first (not null), then ``saleID`` and
+        ``sale_updatetime``, then the other properties in their order.
+    """
+    sales = SCHEMAS.get_schema("sales")["properties"]
+    item = sales[relation]["items"]["properties"]
+    properties: dict[str, t.Any] = {
+        key: {"type": ["integer"]},
+        "saleID": sales["saleID"],
+        SALE_UPDATETIME: sales["updatetime"],
+    }
+    properties.update((name, sub) for name, sub in item.items() if name not in properties)
+    return {"type": "object", "properties": properties}
 
 
 class ItemShopsStream(LightspeedStream):
@@ -125,10 +399,17 @@ class ItemShopsStream(LightspeedStream):
     include_archived = False
 
 
+#: The streams read from an endpoint of their own.
 STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     CustomersStream,
     ItemsStream,
     ImagesStream,
     SalesStream,
     ItemShopsStream,
+)
+
+#: The streams derived from another stream's records (no request of their own).
+DERIVED_STREAM_TYPES: tuple[type[SaleRelationStream], ...] = (
+    SaleLinesStream,
+    SalePaymentsStream,
 )

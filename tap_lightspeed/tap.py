@@ -10,7 +10,7 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from lightspeed_client.settings import CONNECTION_PROPERTIES
-from tap_lightspeed.streams import STREAM_TYPES
+from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -18,7 +18,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from tap_lightspeed.client import LightspeedStream
+    from singer_sdk import Stream
 
 
 class TapLightspeed(Tap):
@@ -47,8 +47,8 @@ class TapLightspeed(Tap):
     ).to_dict()
 
     @override
-    def discover_streams(self) -> list[LightspeedStream]:
-        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(tap=self) for stream_class in (*STREAM_TYPES, *DERIVED_STREAM_TYPES)]
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:

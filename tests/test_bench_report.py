@@ -200,3 +200,24 @@ def test_check_flag_fails_on_a_hand_edited_page(tmp_path, edit):
         page.write_text(page.read_text(encoding="utf-8").replace("**Met**", "**met**", 1))
     check = subprocess.run([*args, "--check"], capture_output=True, text=True, check=False)
     assert check.returncode == (1 if edit else 0), check.stdout + check.stderr
+
+
+def test_sale_lines_cpu_row_and_claim():
+    run = {
+        **raw_run(),
+        "sale_lines_cpu": {
+            "sales": 10000,
+            "rows": 20000,
+            "sales_us": 200.0,
+            "lines_us": 90.0,
+            "both_us": 95.0,
+            "ratio": 0.45,
+        },
+    }
+    page = report.render(results_of([run]))
+    claim = "sale_lines CPU per row ≤ sales' per record (sales deselected)"
+    assert target_row(page, claim).endswith("| 0.45 | **Met** |")
+    assert "sale_lines alone 90.0 us, sales alone 200.0 us, both 95.0 us" in page
+    slower = {**run, "sale_lines_cpu": {**run["sale_lines_cpu"], "ratio": 1.2}}
+    assert target_row(report.render(results_of([slower])), claim).endswith("**Not met** |")
+    assert "Tap CPU/record of the derived" not in report.render(results_of([raw_run()]))

@@ -30,6 +30,11 @@ STREAMS = {
     "images": ("Image", "imageID"),
     "sales": ("Sale", "saleID"),
 }
+#: Tables of the derived streams: (the sales array their rows come from, their key).
+DERIVED = {
+    "sale_lines": ("SaleLines", "saleLineID"),
+    "sale_payments": ("SalePayments", "salePaymentID"),
+}
 
 
 def utc(text: str) -> dt.datetime:
@@ -201,6 +206,12 @@ def test_columns_are_typed(two_runs: TwoRuns) -> None:
         ("items", "ItemShops"): "jsonb",
         ("sales", "SaleLines"): "jsonb",
         ("sales", "SalePayments"): "jsonb",
+        ("sale_lines", "saleLineID"): "bigint",
+        ("sale_lines", "saleID"): "bigint",
+        ("sale_lines", "sale_updatetime"): "timestamp with time zone",
+        ("sale_lines", "unitPrice"): "numeric",
+        ("sale_payments", "salePaymentID"): "bigint",
+        ("sale_payments", "amount"): "numeric",
     }
     assert {k: cols.get(k) for k in expected} == expected
 
@@ -222,6 +233,37 @@ def test_nested_lists_hold_typed_json_documents(two_runs: TwoRuns) -> None:
         f" from {two_runs.schema}.sales"
     )
     assert {(r["lines"], r["pays"]) for r in kinds} <= {("array", "array"), ("array", None)}
+
+
+@pytest.mark.parametrize("table", list(DERIVED))
+def test_sale_lines_and_payments_are_the_rows_of_the_loaded_sales(
+    two_runs: TwoRuns, table: str
+) -> None:
+    relation, key = DERIVED[table]
+    schema = two_runs.schema
+    rows = query(f'select "saleID" as sale, "{key}" as id from {schema}.{table}')
+    nested = query(
+        f"""select s."saleID" as sale, (e ->> '{key}')::bigint as id"""
+        f' from {schema}.sales s, jsonb_array_elements(s."{relation}") as e'
+    )
+    assert len(rows) > 0
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert {(r["sale"], r["id"]) for r in rows} == {(r["sale"], r["id"]) for r in nested}
+    stale = query(
+        f'select r."{key}" from {schema}.{table} r join {schema}.sales s'
+        ' on s."saleID" = r."saleID" where r.sale_updatetime is distinct from s.updatetime'
+    )
+    assert stale == []  # every row carries its sale's updatetime
+
+
+def test_the_new_sale_s_line_and_payment_arrive_as_rows(two_runs: TwoRuns) -> None:
+    (sale_id,) = two_runs.written["sales"]
+    schema = two_runs.schema
+    lines = query(f'select * from {schema}.sale_lines where "saleID" = {sale_id}')
+    assert [(line["itemID"], line["unitQuantity"]) for line in lines] == [(3, 2)]
+    payments = query(f'select * from {schema}.sale_payments where "saleID" = {sale_id}')
+    assert len(payments) == 1
+    assert payments[0]["paymentTypeID"] == 1
 
 
 def test_second_run_loads_only_the_changed_rows(two_runs: TwoRuns) -> None:

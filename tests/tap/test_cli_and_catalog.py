@@ -18,7 +18,17 @@ from tests.tap.conftest import fast_retries
 ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
-MAIN_STREAMS = {"customers", "items", "images", "sales"}
+MAIN_STREAMS = {"customers", "items", "images", "sales", "sale_lines", "sale_payments"}
+#: Derived stream -> (the sales array it comes from, its primary key).
+DERIVED = {
+    "sale_lines": ("SaleLines", "saleLineID"),
+    "sale_payments": ("SalePayments", "salePaymentID"),
+}
+REPLICATION_KEYS = {
+    "sales": "updatetime",
+    "sale_lines": "sale_updatetime",
+    "sale_payments": "sale_updatetime",
+}
 REGENERATE = "tap-lightspeed --discover > catalog/catalog.json"
 
 
@@ -49,15 +59,36 @@ def test_catalog_file_is_up_to_date():
     assert stored == fresh, f"catalog/catalog.json is out of date; regenerate it: {REGENERATE}"
 
 
-def test_catalog_selects_the_four_main_streams_with_the_schema_files():
+def test_catalog_selects_the_main_streams_with_the_schema_files():
     catalog = json.loads(CATALOG.read_text())
     assert _selected(catalog) == MAIN_STREAMS
     for entry in catalog["streams"]:
-        schema = json.loads((SCHEMAS / f"{entry['tap_stream_id']}.json").read_text())
-        assert entry["schema"] == schema, entry["tap_stream_id"]
+        stream = entry["tap_stream_id"]
         assert entry["replication_method"] == "INCREMENTAL"
-        expected_key = "updatetime" if entry["tap_stream_id"] == "sales" else "timeStamp"
-        assert entry["replication_key"] == expected_key
+        assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
+        if stream not in DERIVED:  # those are built from sales.json: see below
+            schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
+            assert entry["schema"] == schema, stream
+
+
+@pytest.mark.parametrize("stream", sorted(DERIVED))
+def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(stream):
+    relation, key = DERIVED[stream]
+    sales = json.loads((SCHEMAS / "sales.json").read_text())["properties"]
+    item = sales[relation]["items"]["properties"]
+    entry = next(
+        e for e in json.loads(CATALOG.read_text())["streams"] if e["tap_stream_id"] == stream
+    )
+    properties = entry["schema"]["properties"]
+    assert entry["key_properties"] == [key]
+    assert list(properties)[:3] == [key, "saleID", "sale_updatetime"]
+    assert properties[key] == {"type": ["integer"]}
+    assert properties["saleID"] == {"type": ["integer"]}
+    assert properties["sale_updatetime"] == sales["updatetime"]
+    assert set(properties) == {*item, "saleID", "sale_updatetime"}
+    for name, sub in item.items():
+        if name not in {key, "saleID"}:
+            assert properties[name] == sub, name
 
 
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
@@ -123,5 +154,5 @@ def test_cli_sync_with_config_env(api, config, monkeypatch):
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     records = [m for m in messages if m["type"] == "RECORD"]
     assert {m["stream"] for m in records} == MAIN_STREAMS
-    assert len(records) == 7 + 5 + 4 + 6
+    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5  # + 9 sale lines, 5 sale payments
     assert messages[-1]["type"] == "STATE"

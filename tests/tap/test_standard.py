@@ -18,7 +18,7 @@ from tests.tap.wire_data import standard_dataset
 
 _TOKEN_DIR = Path(tempfile.mkdtemp(prefix="tap-lightspeed-sdk-tests-"))
 SAMPLE_CONFIG = base_config(str(_TOKEN_DIR / "tokens.json"), start_date="2024-01-01T00:00:00Z")
-ALL_STREAMS = {"customers", "items", "images", "sales", "item_shops"}
+ALL_STREAMS = {"customers", "items", "images", "sales", "item_shops", "sale_lines", "sale_payments"}
 
 _StandardTests = get_tap_test_class(
     TapLightspeed,
