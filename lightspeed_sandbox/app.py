@@ -16,7 +16,7 @@ from .config import FAULT_FIELDS, FaultConfig, SandboxConfig
 from .entities import ENTITIES, SPECS, WRITABLE
 from .entities.base import not_found
 from .entities.images import ITEM_IMAGE_SORTS, add_image, image_ids
-from .faults import FaultInjector, FaultPlan
+from .faults import CLOUDFLARE_ERRORS, ERROR_MESSAGES, FaultInjector, FaultPlan, cloudflare_page
 from .httpserver import Request, Response
 from .oauth import ACCESS_DENIED, OAuthError, OAuthServer, scope_allows
 from .query import Page, encode_cursor, parse_list_query, parse_relations, run_list
@@ -140,6 +140,7 @@ class SandboxApp:
             cfg.bucket_size, cfg.drip_rate, cfg.burst_limit, cfg.bucket_enabled
         )
         self.faults = FaultInjector(cfg.faults, cfg.seed)
+        self.relation_in = cfg.relation_in
         self.oauth.early_expiry = cfg.faults.expire_tokens_every
         self.log: deque[dict[str, Any]] = deque(maxlen=cfg.request_log_size)
         self._reset_counters()
@@ -177,6 +178,7 @@ class SandboxApp:
                 },
                 "faults": {
                     "errors": self.fault_counts["error"],
+                    "errors_carried_out": self.fault_counts["applied_error"],
                     "dropped": self.fault_counts["drop"],
                     "slow": self.fault_counts["slow"],
                     "expired_tokens": self.fault_counts["expired_token"],
@@ -199,6 +201,11 @@ class SandboxApp:
     def __call__(self, req: Request) -> Response:
         """Handle one HTTP request."""
         path = req.path
+        limit = self.cfg.max_url_length
+        if limit and len(req.target) > limit:
+            # The edge refuses it before any route, account or token is looked at.
+            page = b"<html><head><title>414 Request-URI Too Large</title></head></html>"
+            return Response(414, page, HTML)
         try:
             match = ROUTES.match(req.method, path)
             if match is None:
@@ -372,7 +379,7 @@ class SandboxApp:
         entry["account"] = account.account_id
         key = (account.account_id, record.client_id)
         with self.lock:
-            plan = self.faults.plan()
+            plan = self.faults.plan(req.method)
         base_headers = [("X-LS-Acct-Id", account.account_id)]
         if plan.storm:
             with self.lock:
@@ -386,20 +393,8 @@ class SandboxApp:
                 ("X-LS-API-RateLimit-Type", "api-leaky-bucket"),
             ]
             return self._error(429, "Rate limit exceeded. Please retry later.", headers)
-        if plan.error:
-            with self.lock:
-                self.fault_counts["error"] += 1
-            entry["fault"] = f"error-{plan.error}"
-            messages = {
-                500: "An unexpected error occurred.",
-                502: "Bad gateway.",
-                503: "The service is temporarily unavailable (overloaded or in maintenance).",
-                504: "Gateway timeout.",
-            }
-            headers = list(base_headers)
-            if plan.error == 503:
-                headers.append(("Retry-After", "1"))
-            return self._error(plan.error, messages.get(plan.error, "Server error."), headers)
+        if plan.error and not plan.applied:
+            return self._injected_error(plan, entry, base_headers)
         try:
             handler, cost = self._route(req, account, record.scope, wants_json)
         except ApiError as err:
@@ -426,9 +421,28 @@ class SandboxApp:
                 self.counters["records_served"] += served
         except ApiError as err:
             return self._error(err.status, err.message, headers)
+        if plan.error:
+            # Carried out, but the answer is lost on the way back (Cloudflare's 524).
+            return self._injected_error(plan, entry, base_headers)
         resp = Response(status, body, JSON, headers)
         self._apply_transport_faults(plan, resp, entry)
         return resp
+
+    def _injected_error(
+        self, plan: FaultPlan, entry: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Response:
+        """Answer an injected error: Lightspeed's JSON envelope, or Cloudflare's 52x page."""
+        with self.lock:
+            self.fault_counts["error"] += 1
+            if plan.applied:
+                self.fault_counts["applied_error"] += 1
+        entry["fault"] = f"error-{plan.error}" + ("-applied" if plan.applied else "")
+        headers = list(headers)
+        if plan.error == 503:
+            headers.append(("Retry-After", "1"))
+        if plan.error in CLOUDFLARE_ERRORS:
+            return Response(plan.error, cloudflare_page(plan.error), HTML, headers)
+        return self._error(plan.error, ERROR_MESSAGES.get(plan.error, "Server error."), headers)
 
     def _expired_early(self, token: str) -> bool:
         early = self.oauth.early_expiry
@@ -591,7 +605,7 @@ class SandboxApp:
         if v2:
             return self._v2_route(req, account, entity, params)
         sorts = ITEM_IMAGE_SORTS if scope_item is not None else spec.sorts
-        q = parse_list_query(spec, params, sorts)
+        q = parse_list_query(spec, params, sorts, relation_in=self.relation_in)
         cost = 10.0 if q.count else 1.0 + q.relation_cost
         if scope_item is not None and not account.tables["Item"].exists(scope_item):
             raise not_found("Item", scope_item)
@@ -641,7 +655,7 @@ class SandboxApp:
     ) -> tuple:
         spec = SPECS[entity]
         clean = [(k, v) for k, v in params if k not in ("offset", "orderby", "orderby_desc")]
-        q = parse_list_query(spec, clean, spec.sorts)
+        q = parse_list_query(spec, clean, spec.sorts, relation_in=self.relation_in)
         raw = dict(params)
         try:
             offset = int(raw.get("offset", "0"))
@@ -853,8 +867,11 @@ def faults_from_dict(body: dict[str, Any]) -> FaultConfig:
     if unknown:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
     values = {k: v for k, v in body.items() if k != "clear"}
-    if "statuses" in values:
-        values["statuses"] = tuple(int(s) for s in values["statuses"])
+    for key in ("statuses", "applied_statuses"):
+        if key in values:
+            values[key] = tuple(int(s) for s in values[key])
+    if "error_methods" in values:
+        values["error_methods"] = tuple(str(m) for m in values["error_methods"])
     for key in ("error_rate", "drop_rate", "slow_rate", "slow_seconds", "storm_seconds"):
         if key in values:
             values[key] = float(values[key])
