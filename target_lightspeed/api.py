@@ -75,6 +75,7 @@ class LightspeedAPI:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         expected_cost: float | None = None,
+        retry_conflicts: bool = True,
     ) -> Any:
         session = self.client.session
         headers = {"Content-Type": "application/json"} if body is not None else None
@@ -86,7 +87,9 @@ class LightspeedAPI:
             headers=headers,
         )
         prepared = session.prepare_request(request)
-        response = session.send(prepared, expected_cost=expected_cost)
+        response = session.send(
+            prepared, expected_cost=expected_cost, retry_conflicts=retry_conflicts
+        )
         return decode_json(response.content) if response.content else {}
 
     def _pages(self, entity: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
@@ -234,20 +237,52 @@ class LightspeedAPI:
         payload = self._send("POST", self._url(entity), body=body, expected_cost=cost)
         return _single(payload, wire)
 
-    def update(self, entity: str, record_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def read(self, entity: str, record_id: str) -> dict[str, Any]:
+        """GET one record by id, with the relations lookups load (to compare it again).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            record_id: Its id in the target account.
+
+        Returns:
+            The stored record, in wire form.
+        """
+        params = {}
+        if LOOKUP_RELATIONS[entity]:
+            relations = list(LOOKUP_RELATIONS[entity])
+            params["load_relations"] = json.dumps(relations, separators=(",", ":"))
+        payload = self._send("GET", self._url(entity, record_id), params=params)
+        return _single(payload, WIRE_ENTITY[entity])
+
+    def update(
+        self,
+        entity: str,
+        record_id: str,
+        body: Mapping[str, Any],
+        *,
+        retry_conflicts: bool = True,
+    ) -> dict[str, Any]:
         """PUT changes to a record (partial: omitted fields keep their value).
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
             record_id: Its id in the target account.
             body: The write body (wrapped form).
+            retry_conflicts: False raises a 409 (edit conflict) at once, for a caller that
+                reads the record again and decides anew before it retries.
 
         Returns:
             The stored record.
         """
         wire = WIRE_ENTITY[entity]
         cost = write_cost(wire, "PUT", body)
-        payload = self._send("PUT", self._url(entity, record_id), body=body, expected_cost=cost)
+        payload = self._send(
+            "PUT",
+            self._url(entity, record_id),
+            body=body,
+            expected_cost=cost,
+            retry_conflicts=retry_conflicts,
+        )
         return _single(payload, wire)
 
 
