@@ -43,7 +43,10 @@ def test_a_rejected_record_still_lets_state_advance(mocked, config, tmp_path):
 
 def test_a_record_lightspeed_rejects_still_lets_state_advance(mocked, config):
     """Rejected by the API (a 400 on the POST), not by the target: STATE goes on too."""
-    rows = [{"description": "Good", "custom_sku": "G2"}, {"description": "Bad", "category_id": 999_999}]
+    rows = [
+        {"description": "Good", "custom_sku": "G2"},
+        {"description": "Bad", "category_id": 999_999},
+    ]
     lines = [*messages("items", rows), state({"bookmarks": {"items": 2}})]
     result = run_target(dict(config, keep_foreign_keys=["categoryID"]), lines)
     summary = result.summary["items"]
