@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from lightspeed_sandbox import two_accounts
-from tests.faults.conftest import TARGET, register_token_store, running, target_settings
+from tests.faults.conftest import register_token_store, run_target, target_settings
 
 TRANSIENT = (409, 400, 500, 520, 521, 522, 523, 524)
 
@@ -54,22 +54,14 @@ def test_transient_errors_and_an_ignored_in_write_each_record_once(sandbox_facto
         source = work.inputs / f"input-{run}.jsonl"
         source.write_text(input_lines(surname, run))
         sb.set_faults(error_rate=0.12, statuses=TRANSIENT, applied_statuses=(520, 524), seed=run)
-        with (
-            open(source, "rb") as stdin,
-            open(work.out / f"target-{run}.stdout", "wb") as out,
-            open(work.out / f"target-{run}.stderr", "wb") as err,
-            running(
-                [TARGET, "--config", str(config_path)], stdin=stdin, stdout=out, stderr=err
-            ) as proc,
-        ):
-            returncode = proc.wait(timeout=180)
+        run_result = run_target(work, f"target-{run}", config_path, source)
         faults = sb.stats()["faults"]
         sb.clear_faults()
-        log = (work.out / f"target-{run}.stderr").read_text()
-        assert returncode == 0, log[-3000:]
+        log = run_result.stderr_text()
+        assert run_result.returncode == 0, log[-3000:]
         assert faults["errors"] >= 5  # the run did meet the faults
-        states = [json.loads(line) for line in (work.out / f"target-{run}.stdout").open()]
-        assert states[-1] == {"bookmarks": {"run": run}}
+        # A target prints each STATE value on a line of its own.
+        assert run_result.messages()[-1] == {"bookmarks": {"run": run}}
         ours = [c for c in sb.records(account, "Customer") if email(c).endswith("@transient.test")]
         emails = Counter(email(c) for c in ours)
         assert sorted(emails) == sorted(f"c{i}@transient.test" for i in range(30))
