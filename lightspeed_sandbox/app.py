@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from .accounts import Account, parse_json_body, write_cost
-from .config import FAULT_FIELDS, FaultConfig, SandboxConfig
+from .config import FAULT_FIELDS, RELATION_IN_MODES, FaultConfig, SandboxConfig
 from .entities import ENTITIES, SPECS, WRITABLE
 from .entities.base import not_found
 from .entities.images import ITEM_IMAGE_SORTS, add_image, image_ids
@@ -49,6 +49,10 @@ ROUTES = RouteTable(
         (
             "/_admin/bucket",
             {"GET": "admin_bucket", "POST": "admin_set_bucket", "PUT": "admin_set_bucket"},
+        ),
+        (
+            "/_admin/behaviour",
+            {"GET": "admin_behaviour", "POST": "admin_set_behaviour", "PUT": "admin_set_behaviour"},
         ),
         ("/_admin/{rest:any}", {"*": "admin_unknown"}),
         ("/{health:health}", {"*": "health"}),
@@ -141,6 +145,7 @@ class SandboxApp:
         )
         self.faults = FaultInjector(cfg.faults, cfg.seed)
         self.relation_in = cfg.relation_in
+        self.max_url_length = cfg.max_url_length
         self.oauth.early_expiry = cfg.faults.expire_tokens_every
         self.log: deque[dict[str, Any]] = deque(maxlen=cfg.request_log_size)
         self._reset_counters()
@@ -201,7 +206,7 @@ class SandboxApp:
     def __call__(self, req: Request) -> Response:
         """Handle one HTTP request."""
         path = req.path
-        limit = self.cfg.max_url_length
+        limit = self.max_url_length
         if limit and len(req.target) > limit:
             # The edge refuses it before any route, account or token is looked at.
             page = b"<html><head><title>414 Request-URI Too Large</title></head></html>"
@@ -802,6 +807,40 @@ class SandboxApp:
     def admin_bucket(self, req: Request, match: Match) -> Response:
         """``GET /_admin/bucket``: the rate limiter's settings."""
         return _json_response(200, self.bucket_config())
+
+    def admin_set_behaviour(self, req: Request, match: Match) -> Response:
+        """``POST``/``PUT /_admin/behaviour``: ``{"relation_in", "max_url_length"}``."""
+        try:
+            body = json.loads(req.body or b"{}")
+            if not isinstance(body, dict) or set(body) - {"relation_in", "max_url_length"}:
+                raise ValueError("expected an object with relation_in and/or max_url_length")
+            self.set_behaviour(**body)
+        except (ValueError, TypeError) as exc:
+            return _json_response(400, {"error": str(exc)})
+        return self.admin_behaviour(req, match)
+
+    def admin_behaviour(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/behaviour``: what IN on relation filters does, the URL limit."""
+        return _json_response(
+            200, {"relation_in": self.relation_in, "max_url_length": self.max_url_length}
+        )
+
+    def set_behaviour(
+        self, relation_in: str | None = None, max_url_length: int | None = None
+    ) -> None:
+        """Change the API behaviours a test may vary (see :class:`SandboxConfig`).
+
+        Raises:
+            ValueError: For an unknown ``relation_in`` mode or a negative length.
+        """
+        if relation_in is not None:
+            if relation_in not in RELATION_IN_MODES:
+                raise ValueError(f"relation_in must be one of {', '.join(RELATION_IN_MODES)}")
+            self.relation_in = relation_in
+        if max_url_length is not None:
+            if int(max_url_length) < 0:
+                raise ValueError("max_url_length must not be negative")
+            self.max_url_length = int(max_url_length)
 
     def admin_unknown(self, req: Request, match: Match) -> Response:
         """Any other ``/_admin/`` path or method."""

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from .app import SandboxApp
-from .config import RELATION_IN_MODES, FaultConfig, SandboxConfig
+from .config import FaultConfig, SandboxConfig
 from .httpserver import SandboxHTTPServer
 
 
@@ -252,9 +252,7 @@ class Sandbox:
         Raises:
             ValueError: For another mode.
         """
-        if mode not in RELATION_IN_MODES:
-            raise ValueError(f"relation_in must be one of {', '.join(RELATION_IN_MODES)}")
-        self.app.relation_in = mode
+        self.app.set_behaviour(relation_in=mode)
 
     def clear_faults(self) -> None:
         """Turn every fault off."""

@@ -135,3 +135,21 @@ def test_the_default_url_limit_and_no_limit() -> None:
     with Sandbox(SandboxConfig(customers=2, items=2, sales=2, max_url_length=0)) as sb:
         api = Api(sb)
         assert api.get("Customer.json", {"lastName": "x" * 20_000}).status_code == 200
+
+
+def test_the_behaviour_admin_endpoint(lsb: Sandbox) -> None:
+    url = f"{lsb.base_url}/_admin/behaviour"
+    assert requests.get(url, timeout=10).json() == {
+        "relation_in": "refused",
+        "max_url_length": 8190,
+    }
+    changed = requests.post(url, json={"relation_in": "ignored", "max_url_length": 100}, timeout=10)
+    assert changed.json() == {"relation_in": "ignored", "max_url_length": 100}
+    api = Api(lsb)
+    assert email_in(api, ["a@example.com", "b@example.com"]).status_code == 414
+    requests.post(url, json={"max_url_length": 0}, timeout=10)
+    assert email_in(api, ["a@example.com", "b@example.com"]).status_code == 200
+    bad = requests.post(url, json={"relation_in": "maybe"}, timeout=10)
+    assert bad.status_code == 400
+    assert "relation_in" in bad.json()["error"]
+    assert requests.post(url, json={"colour": "red"}, timeout=10).status_code == 400
