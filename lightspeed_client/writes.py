@@ -47,8 +47,8 @@ WRAPPED_COLLECTIONS: dict[str, str] = {
 READ_ONLY_FIELDS: dict[str, frozenset[str]] = {
     "Customer": frozenset({"customerID", "contactID", "createTime", "timeStamp", "measurementID"}),
     "Contact": frozenset({"contactID", "timeStamp"}),
-    "Item": frozenset({"itemID", "systemSku", "createTime", "timeStamp", "avgCost"}),
-    "ItemPrice": frozenset({"useTypeID"}),
+    # ``archived``: an Item PUT cannot archive (only DELETE does), so it is never sent.
+    "Item": frozenset({"itemID", "systemSku", "createTime", "timeStamp", "avgCost", "archived"}),
     "ItemShop": frozenset({"itemShopID", "itemID", "timeStamp", "sellable"}),
     "Sale": frozenset(
         {
@@ -365,11 +365,19 @@ def _same_scalar(stored: Any, wanted: Any) -> bool:
 
 
 def _same_elements(stored: list[Any], wanted: list[Any], element: str) -> bool:
-    if element == "ItemPrice":  # priced by use type; the others stay as they are
-        by_use = {str(e.get("useType")): e for e in stored if isinstance(e, Mapping)}
-        return all(
-            str(w.get("useType")) in by_use and matches_existing(by_use[str(w["useType"])], w)
+    if element == "ItemPrice":  # priced by level (id, else name); the others stay as they are
+        by_level = {}
+        for e in (e for e in stored if isinstance(e, Mapping)):
+            by_level[f"id:{e.get('useTypeID')}"] = by_level[f"name:{e.get('useType')}"] = e
+        keys = [
+            f"id:{w['useTypeID']}"
+            if w.get("useTypeID") not in (None, "")
+            else f"name:{w.get('useType')}"
             for w in wanted
+        ]
+        return all(
+            key in by_level and matches_existing(by_level[key], w)
+            for key, w in zip(keys, wanted, strict=True)
         )
     if len(stored) != len(wanted):
         return False

@@ -137,8 +137,8 @@ class Account:
     ) -> dict[str, Any]:
         """Apply a POST/PUT/DELETE and return the stored record in wire form.
 
-        DELETE archives the record (the same for every entity); POST and PUT go to the
-        entity's writer.
+        DELETE archives the record (the same for every entity, plus the entity's
+        ``on_archive``); POST and PUT go to the entity's writer.
 
         Raises:
             ApiError: 400 on validation errors, 404 for an unknown record, 405 otherwise.
@@ -158,6 +158,8 @@ class Account:
             for name in kind.change_times:
                 rec[name] = fmt_ts(now)
             table.put(rid, rec)
+            if kind.on_archive is not None:
+                kind.on_archive(self, rid, now)
         elif kind.write is None:
             raise ApiError(405, f"{method} is not supported on {entity}.")
         else:

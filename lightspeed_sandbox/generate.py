@@ -335,6 +335,8 @@ NOUNS = [
     "Watch",
     "Desk Lamp",
 ]
+#: The adjectives that are colours (a matrix item's first attribute).
+COLORS = frozenset({"Blue", "Red", "Green", "Black", "White"})
 SIZES = ("XS", "S", "M", "L", "XL", "", "", "", "", "")
 
 CATEGORIES = {
@@ -351,6 +353,40 @@ EMPLOYEES = {1: ("Alex", "Manager"), 2: ("Sam", "Cashier"), 3: ("Jo", "Cashier")
 PAYMENT_TYPES = {1: "Cash", 2: "Check", 3: "Credit Account", 4: "Credit Card", 7: "Gift Card"}
 TAX_CATEGORIES = {1: ("Sales Tax", 8000)}  # rate in 1/100000 (0.08)
 TAX1_RATE = 0.08
+
+#: Each account's price levels, by account parity: (priceLevelID, name, type, canBeArchived).
+#: Default (1), MSRP (2) and Online (3) are the built-ins every account has (they cannot be
+#: archived); merchants rename them and add their own. Even accounts keep the built-ins'
+#: names and add "Wholesale" (4); odd ones renamed Online to "Web Store" and added "Staff" (4)
+#: and "Wholesale" (5), so a copy between two neighbouring accounts maps levels by name
+#: (Default, MSRP, Wholesale 4 -> 5) and by id (Online -> Web Store, the same built-in).
+PRICE_LEVELS: tuple[tuple[tuple[int, str, str, bool], ...], ...] = (
+    (
+        (1, "Default", "fixed", False),
+        (2, "MSRP", "fixed", False),
+        (3, "Online", "fixed", False),
+        (4, "Wholesale", "fixed", True),
+    ),
+    (
+        (1, "Default", "fixed", False),
+        (2, "MSRP", "fixed", False),
+        (3, "Web Store", "fixed", False),
+        (4, "Staff", "fixed", True),
+        (5, "Wholesale", "fixed", True),
+    ),
+)
+#: The share of the Default price at which items sell on each price level, by level name.
+PRICE_LEVEL_SHARES = {"Wholesale": 70, "Staff": 80}
+#: Item attribute sets (the built-in ones): id -> (name, attributeName1, 2, 3).
+ITEM_ATTRIBUTE_SETS = {
+    1: ("Color/Size", "Color", "Size", ""),
+    2: ("Size", "Size", "", ""),
+    3: ("Color", "Color", "", ""),
+    4: ("3 Attributes", "Attribute 1", "Attribute 2", "Attribute 3"),
+}
+#: Customer custom fields: id -> (name, type). Choice fields hold a CustomFieldChoice object.
+CUSTOMER_CUSTOM_FIELDS = {1: ("Student", "boolean"), 2: ("Loyalty tier", "single_choice")}
+LOYALTY_TIERS = {1: "Bronze", 2: "Silver", 3: "Gold"}
 
 IMAGE_BASE_URL = "https://res.cloudinary.com/lightspeed-retail/image/upload/"
 SECONDS_PER_DAY = 86400
@@ -418,6 +454,41 @@ def sale_total_fields(subtotal: int, tax: int, paid: int, discount: int = 0) -> 
     }
 
 
+def price_levels(account_index: int) -> tuple[tuple[int, str, str, bool], ...]:
+    """Return an account's price levels: (priceLevelID, name, type, canBeArchived)."""
+    return PRICE_LEVELS[account_index % len(PRICE_LEVELS)]
+
+
+def itemshop_value_fields(qoh: int, cost: int, shop: int) -> dict[str, str]:
+    """Return an ItemShop's cost and value fields (since 2025-01-30) from its stock and cost.
+
+    One home for these fields: generated ItemShops and stock writes both use it. The lot ids
+    are 0 while nothing was received. ``averageCost`` has a value on the summary (shop 0)
+    only, as the API documents.
+
+    Args:
+        qoh: Quantity on hand.
+        cost: Unit cost in cents.
+        shop: The shop (0: the all-shops summary).
+    """
+    held = max(qoh, 0)
+    return {
+        "onLayaway": "0",
+        "onSpecialOrder": "0",
+        "onWorkorder": "0",
+        "onTransferOut": "0",
+        "onTransferIn": "0",
+        "averageCost": fmt_cents(cost) if shop == 0 else "0",
+        "totalValueFifo": fmt_cents(held * cost),
+        "totalValueAvgCost": fmt_cents(held * cost),
+        "totalValueNegativeInventory": fmt_cents(min(qoh, 0) * cost),
+        "lastReceivedCost": fmt_cents(cost) if cost else "0",
+        "lastReceivedLotID": "0",
+        "nextFifoLotCost": fmt_cents(cost) if held else "0",
+        "nextFifoLotID": "0",
+    }
+
+
 class Generator:
     """Generates the records of one account deterministically.
 
@@ -449,6 +520,7 @@ class Generator:
         self.end = data_end - data_end % SECONDS_PER_DAY
         self.span_days = max(1, span_days)
         self.account_tag = format(mix(base) % 36**4, "x")[:4]
+        self.price_levels = price_levels(account_index)
 
     # -- hashing ---------------------------------------------------------------------------
     def _base(self, kind: int, rid: int) -> int:
@@ -504,6 +576,8 @@ class Generator:
             "customerTypeID": str((r >> 12) % 4) if (r >> 16) % 3 == 0 else "0",
             "discountID": "0",
             "taxCategoryID": "0",
+            "employeeID": "0",
+            "noteID": "0",
         }
         if (r >> 20) % 5 < 2:
             # Date-only: local midnight (UTC-4) expressed in UTC.
@@ -512,6 +586,46 @@ class Generator:
         if "Contact" in relations:
             rec["Contact"] = self.customer_contact(cid, b, first, last, ts)
         return rec
+
+    def customer_custom_field_values(self, cid: int) -> list[dict[str, Any]]:
+        """Return a generated customer's CustomFieldValues (three in four customers have some).
+
+        "Student" is a boolean field (its value a string); "Loyalty tier" a single-choice
+        field, whose value is the chosen CustomFieldChoice object.
+        """
+        r = mix(self._base(K_CUSTOMER, cid) + 8)
+        if r % 4 == 0:
+            return []
+        stamp = fmt_ts(self.timestamp(K_CUSTOMER, cid))
+        values: list[dict[str, Any]] = [
+            {"customFieldID": "1", "value": "true" if (r >> 4) & 1 else "false"}
+        ]
+        if (r >> 8) % 2:
+            tier = 1 + (r >> 12) % len(LOYALTY_TIERS)
+            choice = {
+                "customFieldChoiceID": str(tier),
+                "value": "",
+                "name": LOYALTY_TIERS[tier],
+                "canBeDeleted": "false",
+                "customFieldID": "2",
+            }
+            values.append({"customFieldID": "2", "value": choice})
+        out = []
+        for value in values:
+            field_id = int(value["customFieldID"])
+            name, kind = CUSTOMER_CUSTOM_FIELDS[field_id]
+            out.append(
+                {
+                    "customFieldValueID": str(cid * 2 - 2 + field_id),
+                    "customFieldID": value["customFieldID"],
+                    "name": name,
+                    "type": kind,
+                    "value": value["value"],
+                    "deleted": "false",
+                    "timeStamp": stamp,
+                }
+            )
+        return out
 
     def customer_contact(self, cid: int, b: int, first: str, last: str, ts: int) -> dict[str, Any]:
         """Return the Contact of a generated customer."""
@@ -579,24 +693,87 @@ class Generator:
         desc = f"{ADJECTIVES[r % len(ADJECTIVES)]} {NOUNS[(r >> 8) % len(NOUNS)]}"
         return f"{desc} {size}" if size else desc
 
+    def item_cost_cents(self, iid: int) -> int:
+        """Return the default cost of a generated item, in cents."""
+        r = mix(self._base(K_ITEM, iid) + 12)
+        return self.item_price_cents(iid) * (40 + r % 25) // 100
+
+    def item_attributes(self, iid: int) -> dict[str, str] | None:
+        """Return a generated matrix item's ItemAttributes (None: not a matrix item).
+
+        Items with a size are matrix items: "Color/Size" when their first word is a colour,
+        else "Size".
+        """
+        r = mix(self._base(K_ITEM, iid) + 11)
+        size = SIZES[(r >> 24) % len(SIZES)]
+        if not size:
+            return None
+        adjective = ADJECTIVES[r % len(ADJECTIVES)]
+        if adjective in COLORS:
+            values = (adjective, size, "")
+            attribute_set = 1
+        else:
+            values = (size, "", "")
+            attribute_set = 2
+        return {
+            "attribute1": values[0],
+            "attribute2": values[1],
+            "attribute3": values[2],
+            "itemAttributeSetID": str(attribute_set),
+        }
+
+    def item_matrix_id(self, iid: int) -> int:
+        """Return the matrix of a generated item (0: none): one per description without size."""
+        if self.item_attributes(iid) is None:
+            return 0
+        r = mix(self._base(K_ITEM, iid) + 11)
+        return 1 + (r % len(ADJECTIVES)) * len(NOUNS) + (r >> 8) % len(NOUNS)
+
+    def item_vendor_nums(self, iid: int) -> list[dict[str, str]]:
+        """Return a generated item's ItemVendorNums (vendor SKUs and costs): one for 2 in 3."""
+        r = mix(self._base(K_ITEM, iid) + 14)
+        if r % 3 == 0:
+            return []
+        return [
+            {
+                "itemVendorNumID": str(iid),
+                "value": f"V{(r >> 8) % 1_000_000:06d}",
+                "cost": fmt_cents(self.item_cost_cents(iid)),
+                "timeStamp": fmt_ts(self.timestamp(K_ITEM, iid)),
+                "itemID": str(iid),
+                "vendorID": str(1 + (r >> 32) % 3),
+            }
+        ]
+
+    def item_prices(self, price: int) -> list[dict[str, str]]:
+        """Return an item's prices on the account's price levels (wire form), from cents."""
+        out = []
+        for level_id, name, _type, _custom in self.price_levels:
+            share = PRICE_LEVEL_SHARES.get(name, 100)
+            amount = price * share // 100
+            out.append({"amount": fmt_cents(amount), "useTypeID": str(level_id), "useType": name})
+        return out
+
     def item(self, iid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
         """Return a generated item in wire form (``Prices`` always included)."""
         b = self._base(K_ITEM, iid)
         ts = self.timestamp(K_ITEM, iid)
         r = mix(b + 12)
         price = self.item_price_cents(iid)
-        cost = price * (40 + r % 25) // 100
+        cost = self.item_cost_cents(iid)
         upc = f"{(mix(b + 13) % 10**11):011d}"
         upc += str(
             (10 - sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(upc)) % 10) % 10
         )
         category = 1 + (r >> 8) % len(CATEGORIES)
         manufacturer = (r >> 12) % (len(MANUFACTURERS) + 1)
+        matrix = self.item_matrix_id(iid)
         rec: dict[str, Any] = {
             "itemID": str(iid),
             "systemSku": str(210_000_000_000 + iid),
             "defaultCost": fmt_cents(cost),
             "avgCost": fmt_cents(cost),
+            "fifoCost": fmt_cents(cost),
             "discountable": "true",
             "tax": "false" if (r >> 16) % 10 == 0 else "true",
             "archived": "true" if self.archived(K_ITEM, iid) else "false",
@@ -614,17 +791,13 @@ class Generator:
             "categoryID": str(category),
             "taxClassID": "1",
             "departmentID": "0",
-            "itemMatrixID": "0",
+            "itemMatrixID": str(matrix),
             "manufacturerID": str(manufacturer),
             "seasonID": "0",
             "defaultVendorID": "0",
-            "Prices": {
-                "ItemPrice": [
-                    {"amount": fmt_cents(price), "useTypeID": "1", "useType": "Default"},
-                    {"amount": fmt_cents(price), "useTypeID": "2", "useType": "MSRP"},
-                    {"amount": fmt_cents(price), "useTypeID": "3", "useType": "Online"},
-                ]
-            },
+            "itemAttributesID": str(iid) if matrix else "0",
+            "noteID": "0",
+            "Prices": {"ItemPrice": self.item_prices(price)},
         }
         return rec
 
@@ -658,6 +831,7 @@ class Generator:
             "backorder": "0",
             "componentQoh": "0",
             "componentBackorder": "0",
+            **itemshop_value_fields(qoh, self.item_cost_cents(iid), k),
             "reorderPoint": "0" if k == 0 else str(r % 5),
             "reorderLevel": "0" if k == 0 else str(5 + r % 10),
             "timeStamp": fmt_ts(self.timestamp(K_ITEMSHOP, isid)),

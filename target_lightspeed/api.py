@@ -57,6 +57,7 @@ class LightspeedAPI:
         """
         self.client = client
         self.reference_number_source = reference_number_source
+        self._price_levels: list[dict[str, Any]] | None = None
         #: ``(entity, key field)`` whose ``IN`` lookups the server refused or ignored in this
         #: run: they go straight to one ``=`` lookup per value.
         self.in_unusable: set[tuple[str, str]] = set()
@@ -221,6 +222,38 @@ class LightspeedAPI:
         params = self._base_params(entity, LOOKUP_RELATIONS[entity])
         params["createTime"] = filter_value(">=", moment)
         return list(self._pages(entity, params))
+
+    def price_levels(self) -> list[dict[str, Any]]:
+        """Return the account's active price levels (``GET /PriceLevel.json``), read once.
+
+        Returns:
+            The PriceLevel records, in wire form.
+        """
+        if self._price_levels is None:
+            levels: list[dict[str, Any]] = []
+            url: str | None = f"{self.client.account_url}/PriceLevel.json"
+            params: dict[str, str] | None = {"limit": "100"}
+            while url:
+                payload = self._send("GET", url, params=params)
+                levels += [r for r in as_list(payload.get("PriceLevel")) if isinstance(r, dict)]
+                url, params = next_page_url(payload), None
+            self._price_levels = levels
+        return self._price_levels
+
+    def archive(self, entity: str, record_id: str) -> dict[str, Any]:
+        """DELETE a record, which archives it (an item's stock is zeroed, for good).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            record_id: Its id in the target account.
+
+        Returns:
+            The archived record.
+        """
+        wire = WIRE_ENTITY[entity]
+        cost = write_cost(wire, "DELETE")
+        payload = self._send("DELETE", self._url(entity, record_id), expected_cost=cost)
+        return _single(payload, wire)
 
     def create(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new record.

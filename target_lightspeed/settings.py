@@ -178,6 +178,20 @@ TARGET_PROPERTIES = th.PropertiesList(
         ),
     ),
     th.Property(
+        "archive_items",
+        th.BooleanType,
+        default=False,
+        title="Archive Items",
+        description=(
+            "Keep items' archived state in step with the input: archive an item with a "
+            "DELETE (the only way Lightspeed archives one) when the input says it is archived, "
+            "and restore one (`archived: false`) when it says it is not. A DELETE zeroes the "
+            "item's stock in every shop, and that cannot be undone. Off (default): the "
+            "archived state is never changed; such items are counted with the reason "
+            '"not archived (archive_items is off)".'
+        ),
+    ),
+    th.Property(
         "batch_size_rows",
         th.IntegerType(minimum=1, maximum=MAX_BATCH_SIZE),
         default=MAX_BATCH_SIZE,
@@ -243,6 +257,7 @@ class TargetSettings:
     max_rejects: int | None
     progress_interval: float
     batch_size: int
+    archive_items: bool = False
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> TargetSettings:
@@ -288,4 +303,5 @@ class TargetSettings:
             batch_size=max(
                 1, min(int(config.get("batch_size_rows") or MAX_BATCH_SIZE), MAX_BATCH_SIZE)
             ),
+            archive_items=bool(config.get("archive_items")),
         )

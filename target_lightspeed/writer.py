@@ -13,20 +13,22 @@ A batch is written in three steps:
    create (a create in doubt is looked up before it is sent again), each committed to the
    ledger at once, before the next record is decided.
 
-:class:`RecordWriter` writes customers and items; :class:`SaleWriter` adds what sales need
-(their customers and items resolved first, only the header compared for updates). A new
+:class:`RecordWriter` writes customers; :class:`ItemWriter` adds what items need (prices on
+the target account's price levels, archiving by DELETE only); :class:`SaleWriter` what sales
+need (their customers and items resolved first, only the header compared for updates). A new
 entity's rules are a subclass and an entry in :data:`WRITERS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing as t
 from collections import defaultdict
 
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
 from lightspeed_client.session import EDIT_CONFLICT
-from lightspeed_client.writes import matches_existing
+from lightspeed_client.writes import matches_existing, payload_hash
 from target_lightspeed.decision import CREATE, REJECT, UNCHANGED, UPDATE, Case, Decision, decide
 from target_lightspeed.mapping import (
     WIRE_ENTITY,
@@ -39,6 +41,7 @@ from target_lightspeed.mapping import (
     source_id_text,
     stored_key_values,
 )
+from target_lightspeed.mapping.items import PriceLevels
 
 if t.TYPE_CHECKING:
     import logging
@@ -591,6 +594,219 @@ class RecordWriter:
         self._outcome(item, "created", reason)
 
 
+#: Reasons of an item whose archived state was not changed (``archive_items`` off).
+NOT_ARCHIVED = "not archived (archive_items is off)"
+NOT_RESTORED = "not restored from the archive (archive_items is off)"
+#: Reasons of an item whose archived state was changed.
+ARCHIVED = "archived (DELETE; its stock is zeroed)"
+RESTORED = "restored from the archive (archived=false)"
+
+
+class ItemWriter(RecordWriter):
+    """Writes items: prices on the target account's price levels, archiving by DELETE only.
+
+    **Price levels** are the target account's own: read once per run (the first batch of
+    items), each price is put on the target's level of the same name, else of the same id
+    when that level is built in (:meth:`PriceLevels.find`); a level the target lacks
+    rejects the record.
+
+    **Archiving**: an Item PUT with ``archived`` does not archive, so ``archived`` is never
+    part of an Item body (nor of the comparison that finds an item unchanged). With the
+    ``archive_items`` setting on, an item the input says is archived is archived with one
+    DELETE (which zeroes its stock), and an archived item the input says is not is restored
+    with a PUT ``archived=false`` (as the API documents); the ledger's hash then includes
+    the archived state, so reruns send nothing. Off (default), the archived state is left as
+    it is and the difference is given as the record's reason, once: reruns skip the record
+    (its ledger hash ignores ``archived``).
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Create the writer (see :class:`RecordWriter`)."""
+        super().__init__(*args, **kwargs)
+        self.archive_items = self.runtime.settings.archive_items
+        #: ``id(mapped)`` -> what the lookup found, for the batch being written.
+        self._stored: dict[int, dict[str, t.Any] | None] = {}
+
+    def references(self, records: list[dict]) -> None:
+        """Read the target account's price levels (once per run) for the mapper.
+
+        Args:
+            records: The batch.
+        """
+        if self.mapper.price_levels is None:
+            self.mapper.price_levels = PriceLevels.from_wire(self.runtime.api.price_levels())
+
+    def look_up_batch(self, records: list[dict]) -> list[tuple[Mapped, dict[str, t.Any] | None]]:
+        """Map and look up the batch; with ``archive_items`` on, hash the archived state too.
+
+        Args:
+            records: The records, in input order.
+
+        Returns:
+            See :meth:`RecordWriter.look_up_batch`.
+        """
+        batch = super().look_up_batch(records)
+        if self.archive_items:
+            for item, _ in batch:
+                wanted = item.payload.get("archived")
+                # A record known by its content only keeps the body's hash: it is its key.
+                known_by_content = not item.keys and item.source_id is None
+                if wanted is not None and not known_by_content:
+                    item.hash = payload_hash({**item.body, "archived": wanted})
+        return batch
+
+    def decide(self, item: Mapped, stored: dict[str, t.Any] | None) -> Decision:
+        """Decide as :class:`RecordWriter` does, keeping what the lookup found for :meth:`act`.
+
+        Args:
+            item: The mapped record.
+            stored: What the lookup found.
+
+        Returns:
+            The decision.
+        """
+        self._stored[id(item)] = stored
+        return super().decide(item, stored)
+
+    def act(self, item: Mapped, decision: Decision) -> None:
+        """Carry a decision out, then bring the item's archived state in step (or say why not).
+
+        Args:
+            item: The mapped record.
+            decision: What :func:`~target_lightspeed.decision.decide` answered.
+        """
+        stored = self._stored.pop(id(item), None)
+        wanted = item.payload.get("archived")
+        left_as_is = decision.action == UNCHANGED and self.runtime.write_mode == "insert"
+        if decision.action == REJECT or wanted is None or left_as_is:
+            super().act(item, decision)
+        elif decision.action != CREATE and stored is None:
+            self._act_on_ledger_decision(item, decision, wanted)
+        else:
+            current = decision.action != CREATE and str(stored and stored.get("archived")) == "true"
+            self._act_on_found(item, decision, wanted, current)
+
+    def _act_on_found(self, item: Mapped, decision: Decision, wanted: bool, current: bool) -> None:
+        """Act on a record created now or found by the lookup (its archived state is known).
+
+        Args:
+            item: The mapped record.
+            decision: The decision.
+            wanted: Whether the input says the item is archived.
+            current: Whether Lightspeed holds it archived (False for a create).
+        """
+        if current == wanted:
+            super().act(item, decision)
+            return
+        if not self.archive_items:
+            note = NOT_ARCHIVED if wanted else NOT_RESTORED
+            reason = note if decision.action == UNCHANGED else f"{decision.reason}; {note}"
+            super().act(item, dataclasses.replace(decision, reason=reason))
+            return
+        if decision.action == UNCHANGED:
+            self._archive(item, str(decision.target_id), wanted, count=True)
+            return
+        change = ARCHIVED if wanted else RESTORED
+        super().act(item, dataclasses.replace(decision, reason=f"{decision.reason}; {change}"))
+        self._archive(item, self._written_id(item), wanted, count=False)
+
+    def _act_on_ledger_decision(self, item: Mapped, decision: Decision, wanted: bool) -> None:
+        """Act on a record the ledger decided about (what Lightspeed holds was not read).
+
+        An unchanged record is done. A changed one whose body is what was last written
+        differs by its archived state only: it is archived (DELETE) or restored (PUT
+        ``archived=false``) without another PUT of its body, or, when the archived state
+        last written is not known (``archive_items`` was off) and it is not to be archived,
+        left as it is. A changed body is PUT, then archived when it must be.
+
+        Args:
+            item: The mapped record.
+            decision: The decision.
+            wanted: Whether the input says the item is archived.
+        """
+        if not self.archive_items or decision.action != UPDATE:
+            super().act(item, decision)
+            return
+        row = self.runtime.ledger.get_many(self.entity, [item.ledger_key]).get(item.ledger_key)
+        last = row.payload_hash if row is not None else None
+        was = {
+            payload_hash({**item.body, "archived": True}): True,
+            payload_hash({**item.body, "archived": False}): False,
+            payload_hash(item.body): None,
+        }
+        if last not in was:
+            reason = f"{decision.reason}; {ARCHIVED}" if wanted else decision.reason
+            super().act(item, dataclasses.replace(decision, reason=reason))
+            if wanted:
+                self._archive(item, self._written_id(item), wanted, count=False)
+        elif wanted or was[last]:
+            self._archive(item, str(decision.target_id), wanted, count=True)
+        else:
+            remembered = dataclasses.replace(
+                decision,
+                action=UNCHANGED,
+                reason="same as last written (ledger)",
+                remember=True,
+                remembered_hash=item.hash,
+            )
+            super().act(item, remembered)
+
+    def _written_id(self, item: Mapped) -> str | None:
+        """The item's id in the target account once written (None: rejected, or a dry run)."""
+        if self.runtime.dry_run:
+            return None
+        row = self.runtime.ledger.get_many(self.entity, [item.ledger_key]).get(item.ledger_key)
+        return row.lightspeed_id if _written(row) and row.payload_hash == item.hash else None
+
+    def _archive(self, item: Mapped, target_id: str | None, wanted: bool, *, count: bool) -> None:
+        """Archive (DELETE) or restore (PUT ``archived=false``) an item written or found.
+
+        Args:
+            item: The mapped record.
+            target_id: Its id in the target account (None: nothing to do).
+            wanted: Whether it must end archived.
+            count: Count the record's outcome here (it had no write of its own).
+
+        Raises:
+            LightspeedAPIError: A status that stops the run.
+        """
+        reason = ARCHIVED if wanted else RESTORED
+        if self.runtime.dry_run or target_id is None:
+            if count:
+                self._outcome(item, "updated", reason)
+            return
+        try:
+            if wanted:
+                self.runtime.api.archive(self.entity, target_id)
+            else:
+                self.runtime.api.update(self.entity, target_id, {"archived": False})
+        except LightspeedAPIError as exc:
+            if exc.status not in REJECT_STATUSES:
+                raise
+            if count:
+                self.reject(item.record, item.match_key_text, exc.status, exc.message)
+                return
+            self.logger.warning(
+                "Stream '%s': %s written but not %s (the next run tries again): HTTP %s %s",
+                self.stream,
+                item.ledger_key,
+                "archived" if wanted else "restored",
+                exc.status,
+                exc.message,
+            )
+            # The hash of the body alone: the next run sees the archived state as not done.
+            self.runtime.ledger.mark_written(
+                self.entity, item.ledger_key, target_id, payload_hash(item.body), item.source_key
+            )
+            return
+        self.runtime.report.wrote()
+        self.runtime.ledger.mark_written(
+            self.entity, item.ledger_key, target_id, item.hash, item.source_key
+        )
+        if count:
+            self._outcome(item, "updated", reason)
+
+
 class SaleWriter(RecordWriter):
     """Writes sales with their lines and payments in one POST (matched by referenceNumber).
 
@@ -718,7 +934,7 @@ class SaleWriter(RecordWriter):
 #: The writer of each entity.
 WRITERS: dict[str, type[RecordWriter]] = {
     "customers": RecordWriter,
-    "items": RecordWriter,
+    "items": ItemWriter,
     "sales": SaleWriter,
 }
 

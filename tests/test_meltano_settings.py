@@ -50,7 +50,9 @@ def test_meltano_settings_match_the_config_schema(name):
         prop = schema[key]
         assert bool(setting.get("sensitive")) == bool(prop.get("secret")), key
         assert setting.get("label"), f"{key} has no label"
-        assert setting.get("description"), f"{key} has no description"
+        assert " ".join(setting.get("description", "").split()) == " ".join(
+            prop.get("description", "").split()
+        ), f"{key}: meltano.yml's description is not --about's (run scripts/settings_docs.py)"
         expected_kind = KINDS.get(main_type(prop), main_type(prop))
         if prop.get("format") == "date-time":
             expected_kind = "date_iso8601"

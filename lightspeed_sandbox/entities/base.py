@@ -31,6 +31,8 @@ class Entity:
         write_relations: Relations of the record a write answers with.
         record_relations: Relations of the records ``/_admin/records`` returns.
         change_times: Time fields a DELETE (which archives) sets to now.
+        on_archive: What a DELETE does beside archiving: (account, id, now), e.g. an item's
+            stock zeroed (``None``: nothing).
     """
 
     spec: EntitySpec
@@ -40,6 +42,7 @@ class Entity:
     write_relations: frozenset[str] = frozenset()
     record_relations: frozenset[str] = frozenset()
     change_times: tuple[str, ...] = ("timeStamp",)
+    on_archive: Callable[[Account, int, int], None] | None = None
 
     @property
     def name(self) -> str:

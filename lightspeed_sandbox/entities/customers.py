@@ -30,6 +30,8 @@ FIELDS = frozenset(
         "customerTypeID",
         "discountID",
         "taxCategoryID",
+        "employeeID",
+        "noteID",
     ]
 )
 
@@ -83,7 +85,11 @@ def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[s
     tax = int(rec.get("taxCategoryID") or 0)
     if "TaxCategory" in rels and tax in g.TAX_CATEGORIES:
         rec["TaxCategory"] = tax_category(tax)
-    empty_relations(rec, rels, ("Tags", "CustomFieldValues"))
+    if "CustomFieldValues" in rels:
+        generated = rid <= account.gen.n_customers
+        values = account.gen.customer_custom_field_values(rid) if generated else []
+        rec["CustomFieldValues"] = wrap(values, "CustomFieldValue")
+    empty_relations(rec, rels, ("Tags",))
 
 
 def write(
@@ -112,6 +118,8 @@ def write(
             "customerTypeID": "0",
             "discountID": "0",
             "taxCategoryID": "0",
+            "employeeID": "0",
+            "noteID": "0",
             "Contact": {
                 **EMPTY_CONTACT,
                 "timeStamp": fmt_ts(now),

@@ -9,6 +9,7 @@ from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_cents, fmt_ts, to_cents, unwrap, wire_scalar, wrap
 from .base import Entity, empty_relations, foreign_key, parent_item
 from .images import image_ids
+from .price_levels import levels
 
 if TYPE_CHECKING:
     from ..accounts import Account
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
 ITEM_TYPES = frozenset(
     {"default", "non_inventory", "serialized", "box", "serialized_assembly", "assembly"}
 )
-PRICE_TYPES = {"Default": "1", "MSRP": "2", "Online": "3"}
-PRICE_TYPES_BY_ID = {v: k for k, v in PRICE_TYPES.items()}
 
 
 FIELDS = frozenset(
@@ -47,6 +46,8 @@ FIELDS = frozenset(
         "manufacturerID",
         "seasonID",
         "defaultVendorID",
+        "itemAttributesID",
+        "noteID",
     ]
 )
 
@@ -64,6 +65,7 @@ ITEMSHOP_FIELDS = frozenset(
         "timeStamp",
         "itemID",
         "shopID",
+        *g.itemshop_value_fields(0, 0, 0),  # the fields added 2025-01-30
     ]
 )
 
@@ -145,9 +147,35 @@ def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[s
     if "ItemShops" in rels:
         shops = account.tables["ItemShop"]
         rec["ItemShops"] = wrap([shops.get(i) for i in itemshop_ids(account, rid)], "ItemShop")
-    empty_relations(
-        rec, rels, ("ItemVendorNums", "ItemComponents", "TagRelations", "CustomFieldValues")
-    )
+    generated = rid <= account.gen.n_items
+    if "ItemAttributes" in rels and generated:
+        attributes = account.gen.item_attributes(rid)
+        if attributes is not None:
+            rec["ItemAttributes"] = attributes
+    if "ItemVendorNums" in rels:
+        vendor_nums = account.gen.item_vendor_nums(rid) if generated else []
+        rec["ItemVendorNums"] = wrap(vendor_nums, "ItemVendorNum")
+    empty_relations(rec, rels, ("ItemComponents", "TagRelations", "CustomFieldValues"))
+
+
+def _price_level(account: Account, el: dict[str, Any], verb: str) -> dict[str, Any]:
+    """Find the account's price level a written price names (by ``useTypeID``, else ``useType``).
+
+    Raises:
+        ApiError: 400 when the account has no such (active) level.
+    """
+    active = [level for level in levels(account) if level["archived"] != "true"]
+    level_id = wire_scalar(el.get("useTypeID", "")).strip()
+    if level_id not in ("", "0"):
+        found = next((lv for lv in active if lv["priceLevelID"] == level_id), None)
+        if found is None:
+            raise ApiError(400, f"Item not {verb}. PriceLevel with ID '{level_id}' does not exist.")
+        return found
+    name = wire_scalar(el.get("useType", "")).strip()
+    found = next((lv for lv in active if lv["name"] == name), None)
+    if found is None:
+        raise ApiError(400, f"Item not {verb}. PriceLevel '{name}' does not exist.")
+    return found
 
 
 def write(
@@ -169,6 +197,7 @@ def write(
             "systemSku": str(210_000_000_000 + rid),
             "defaultCost": "0",
             "avgCost": "0",
+            "fifoCost": "0",
             "discountable": "true",
             "tax": "true",
             "archived": "false",
@@ -190,11 +219,13 @@ def write(
             "manufacturerID": "0",
             "seasonID": "0",
             "defaultVendorID": "0",
+            "itemAttributesID": "0",
+            "noteID": "0",
             "Prices": {
                 "ItemPrice": [
-                    {"amount": "0", "useTypeID": "1", "useType": "Default"},
-                    {"amount": "0", "useTypeID": "2", "useType": "MSRP"},
-                    {"amount": "0", "useTypeID": "3", "useType": "Online"},
+                    {"amount": "0", "useTypeID": lv["priceLevelID"], "useType": lv["name"]}
+                    for lv in levels(account)
+                    if lv["canBeArchived"] == "false"
                 ]
             },
         }
@@ -213,9 +244,11 @@ def write(
     for key in ("description", "customSku", "manufacturerSku"):
         if key in p:
             rec[key] = wire_scalar(p[key]).strip() if key == "description" else wire_scalar(p[key])
-    for key in ("discountable", "tax", "archived", "serialized", "publishToEcom"):
+    for key in ("discountable", "tax", "serialized", "publishToEcom"):
         if key in p:
             rec[key] = "true" if as_bool(p[key]) else "false"
+    if not creating and "archived" in p and not as_bool(p["archived"]):
+        rec["archived"] = "false"  # restores; archived=true is ignored: only DELETE archives
     if "itemType" in p:
         itype = wire_scalar(p["itemType"])
         if itype not in ITEM_TYPES:
@@ -244,19 +277,16 @@ def write(
         if key in p:
             rec[key] = foreign_key("Item", verb, key, p[key], known)
     if "Prices" in p:
-        prices = {pr["useType"]: dict(pr) for pr in unwrap(rec["Prices"], "ItemPrice")}
+        prices = {pr["useTypeID"]: dict(pr) for pr in unwrap(rec["Prices"], "ItemPrice")}
         for el in unwrap(p["Prices"], "ItemPrice"):
-            use = wire_scalar(el.get("useType", "")) or PRICE_TYPES_BY_ID.get(
-                wire_scalar(el.get("useTypeID", "")), ""
-            )
-            if use not in PRICE_TYPES:
-                raise ApiError(400, f"Item not {verb}. Invalid price useType '{use}'.")
+            level = _price_level(account, el, verb)
             try:
                 amount = fmt_cents(to_cents(el.get("amount", 0)))
             except (TypeError, ValueError) as exc:
                 raise ApiError(400, f"Item not {verb}. Price amount must be a number.") from exc
-            prices[use] = {"amount": amount, "useTypeID": PRICE_TYPES[use], "useType": use}
-        rec["Prices"] = {"ItemPrice": [prices[u] for u in PRICE_TYPES if u in prices]}
+            level_id = level["priceLevelID"]
+            prices[level_id] = {"amount": amount, "useTypeID": level_id, "useType": level["name"]}
+        rec["Prices"] = {"ItemPrice": [prices[k] for k in sorted(prices, key=int)]}
     stock = unwrap(p.get("ItemShops"), "ItemShop") if "ItemShops" in p else None
     if stock:
         for el in stock:
@@ -288,6 +318,7 @@ def _create_itemshops(account: Account, iid: int, now: int) -> None:
                 "backorder": "0",
                 "componentQoh": "0",
                 "componentBackorder": "0",
+                **g.itemshop_value_fields(0, 0, shop),
                 "reorderPoint": "0",
                 "reorderLevel": "0",
                 "timeStamp": fmt_ts(now),
@@ -315,15 +346,35 @@ def set_stock(
     for key in ("reorderPoint", "reorderLevel", "backorder"):
         if key in el:
             target[key] = str(int(float(wire_scalar(el[key]) or 0)))
+    cost = _unit_cost(account, iid)
     target["sellable"] = str(max(int(target["qoh"]), 0))
+    target.update(_values(target, cost, shop))
     target["timeStamp"] = fmt_ts(now)
     shops.put(ids[shop], target)
     summary = shops.full(ids[0])
     total = sum(int(shops.get(i)["qoh"]) for i in ids[1:])
     summary["qoh"] = str(total)
     summary["sellable"] = str(max(total, 0))
+    summary.update(_values(summary, cost, 0))
     summary["timeStamp"] = fmt_ts(now)
     shops.put(ids[0], summary)
+
+
+def _unit_cost(account: Account, iid: int) -> int:
+    """The item's unit cost in cents (its defaultCost), for its stock's value fields."""
+    return to_cents(account.tables["Item"].raw_value(iid, "defaultCost") or 0)
+
+
+def _values(itemshop: dict[str, Any], cost: int, shop: int) -> dict[str, str]:
+    """An ItemShop's value fields for its current qoh; what is on order or reserved is kept."""
+    values = g.itemshop_value_fields(int(itemshop["qoh"]), cost, shop)
+    return {k: v for k, v in values.items() if not k.startswith("on")}
+
+
+def zero_stock(account: Account, iid: int, now: int) -> None:
+    """Zero an archived item's stock in every shop (what a DELETE of an item does)."""
+    for shop in range(1, len(itemshop_ids(account, iid))):
+        set_stock(account, iid, shop, {"qoh": 0}, now)
 
 
 def make_table(account: Account) -> Table:
@@ -360,5 +411,6 @@ ITEM = Entity(
     write,
     write_relations=frozenset({"ItemShops"}),
     record_relations=frozenset({"ItemShops", "Images"}),
+    on_archive=zero_stock,
 )
 ITEM_SHOP = Entity(ITEMSHOP_SPEC, make_itemshop_table, parent_item)

@@ -81,7 +81,18 @@ FLAT_ADDRESS_COLUMNS = {
 }
 FLAT_WEBSITE_COLUMNS = ("website",)
 #: Fields read but never written (no "unknown column" warning).
-READ_ONLY = frozenset({"customerID", "contactID", "createTime", "timeStamp", "measurementID"})
+READ_ONLY = frozenset(
+    {
+        "customerID",
+        "contactID",
+        "createTime",
+        "timeStamp",
+        "measurementID",
+        "employeeID",
+        "noteID",
+        "CustomFieldValues",
+    }
+)
 
 
 def normalize(mapper: RecordMapper, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lightspeed_client.writes import to_wire, write_problem
 from target_lightspeed.mapping.entities import ENTITY_RULES
@@ -17,6 +17,9 @@ from target_lightspeed.mapping.fields import (
     to_id,
     to_text,
 )
+
+if TYPE_CHECKING:
+    from target_lightspeed.mapping.items import PriceLevels
 
 
 @dataclass
@@ -56,6 +59,9 @@ class RecordMapper:
         self.settings = settings
         self._warn = warn or (lambda message: None)
         self._warned: set[str] = set()
+        #: The target account's price levels (items), set by the item writer before mapping;
+        #: None: not known, prices are kept as given.
+        self.price_levels: PriceLevels | None = None
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

@@ -55,12 +55,14 @@ def test_read_only_fields_are_never_sent():
         "timeStamp": "2024-01-01T00:00:00+00:00",
         "createTime": "2024-01-01T00:00:00+00:00",
         "avgCost": Decimal(1),
+        "archived": True,  # only a DELETE archives an item: never in an Item body
         "description": "Pen",
         "Prices": [{"amount": 1, "useType": "Default", "useTypeID": 1}],
     }
     assert to_wire("Item", payload) == {
         "description": "Pen",
-        "Prices": {"ItemPrice": [{"amount": 1, "useType": "Default"}]},
+        # useTypeID names the (target account's) price level: it is sent
+        "Prices": {"ItemPrice": [{"amount": 1, "useType": "Default", "useTypeID": 1}]},
     }
     sale = {
         "saleID": 1,

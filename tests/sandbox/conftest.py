@@ -11,9 +11,9 @@ import requests
 from lightspeed_sandbox import Sandbox, two_accounts
 
 
-def as_list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """Read a resource key that may be missing, an object, or a list."""
-    value = body.get(key)
+def as_list(body: Any, key: str) -> list[dict[str, Any]]:
+    """Read a resource key that may be missing, an object, or a list (``""``: empty)."""
+    value = body.get(key) if isinstance(body, dict) else None
     if value is None:
         return []
     return [value] if isinstance(value, dict) else list(value)

@@ -78,7 +78,7 @@ def test_serve_token_account_customers_and_clean_exit(tmp_path: Path, sig: int) 
         assert info["base_url"].startswith("http://127.0.0.1:")
         assert len(info["accounts"]) == 2
         account = info["accounts"][0]
-        # token -> account -> a page of customers, exactly like the README's curl sequence.
+        # token -> account -> a page of customers, like docs/sandbox.md's curl sequence.
         tok = requests.post(
             info["token_url"],
             data={

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from target_lightspeed.mapping import MapperSettings, MappingError, RecordMapper, SaleRefs
+from target_lightspeed.mapping.items import PriceLevels
 from target_lightspeed.settings import parse_match_keys
 
 DEFAULTS = {
@@ -83,8 +84,8 @@ def test_flat_item_folds_prices_and_is_matched_by_sku_then_upc():
         "description": "Pen",
         "Prices": {
             "ItemPrice": [
-                {"amount": "2.5", "useType": "Default"},
-                {"amount": "3", "useType": "MSRP"},
+                {"amount": "2.5", "useType": "Default", "useTypeID": "1"},
+                {"amount": "3", "useType": "MSRP", "useTypeID": "2"},
             ]
         },
     }
@@ -105,8 +106,12 @@ def test_flat_item_folds_prices_and_is_matched_by_sku_then_upc():
     ],
 )
 def test_bad_item_values_name_the_field(row, field):
+    m = mapper("items")
+    m.price_levels = PriceLevels.from_wire(
+        [{"priceLevelID": "1", "name": "Default", "canBeArchived": "false"}]
+    )
     with pytest.raises(MappingError, match=re.escape(f"field '{field}'")):
-        mapper("items").map(row)
+        m.map(row)
 
 
 def test_flat_sale_with_lines_payments_and_customer_email():
@@ -169,3 +174,31 @@ def test_match_key_settings_are_checked():
     ]
     with pytest.raises(Exception, match="unknown field"):
         parse_match_keys({"items": ["colour"]})
+
+
+def test_fields_the_tap_reads_but_the_target_never_writes_raise_no_warning():
+    customer = mapper("customers")
+    body = customer.map(
+        {
+            "firstName": "Ada",
+            "employeeID": 3,
+            "noteID": 9,
+            "CustomFieldValues": [{"customFieldID": 1, "value": "true"}],
+        }
+    ).body
+    assert body == {"firstName": "Ada"}
+    item = mapper("items")
+    body = item.map(
+        {
+            "description": "Pen",
+            "fifoCost": 1.5,
+            "itemAttributesID": 4,
+            "noteID": 2,
+            "archived": True,
+            "ItemAttributes": {"attribute1": "Red"},
+            "ItemVendorNums": [{"value": "V1"}],
+        }
+    ).body
+    assert body == {"description": "Pen"}
+    assert customer.warnings == []  # type: ignore[attr-defined]
+    assert item.warnings == []  # type: ignore[attr-defined]

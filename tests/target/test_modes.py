@@ -167,7 +167,10 @@ def test_rejects_file_holds_record_key_status_and_message(mocked, config, tmp_pa
     assert "upc" in bad_upc["message"]
     post = bodies(mocked, "POST")[-1]
     assert post["Prices"] == {
-        "ItemPrice": [{"amount": "9.5", "useType": "Default"}, {"amount": "12", "useType": "MSRP"}]
+        "ItemPrice": [
+            {"amount": "9.5", "useType": "Default", "useTypeID": "1"},
+            {"amount": "12", "useType": "MSRP", "useTypeID": "2"},
+        ]
     }
 
 
