@@ -12,12 +12,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from .accounts import Account, parse_json_body, write_cost
-from .config import FAULT_FIELDS, FaultConfig, SandboxConfig
+from .config import FAULT_FIELDS, RELATION_IN_MODES, FaultConfig, SandboxConfig
 from .entities import ENTITIES, SPECS, WRITABLE
 from .entities.base import not_found
 from .entities.images import ITEM_IMAGE_SORTS, add_image, image_ids
 from .entities.sales import void, write_line
-from .faults import FaultInjector, FaultPlan
+from .faults import CLOUDFLARE_ERRORS, ERROR_MESSAGES, FaultInjector, FaultPlan, cloudflare_page
 from .httpserver import Request, Response
 from .oauth import ACCESS_DENIED, OAuthError, OAuthServer, scope_allows
 from .query import Page, encode_cursor, parse_list_query, parse_relations, run_list
@@ -51,6 +51,10 @@ ROUTES = RouteTable(
         (
             "/_admin/bucket",
             {"GET": "admin_bucket", "POST": "admin_set_bucket", "PUT": "admin_set_bucket"},
+        ),
+        (
+            "/_admin/behaviour",
+            {"GET": "admin_behaviour", "POST": "admin_set_behaviour", "PUT": "admin_set_behaviour"},
         ),
         ("/_admin/{rest:any}", {"*": "admin_unknown"}),
         ("/{health:health}", {"*": "health"}),
@@ -148,6 +152,8 @@ class SandboxApp:
             cfg.bucket_size, cfg.drip_rate, cfg.burst_limit, cfg.bucket_enabled
         )
         self.faults = FaultInjector(cfg.faults, cfg.seed)
+        self.relation_in = cfg.relation_in
+        self.max_url_length = cfg.max_url_length
         self.oauth.early_expiry = cfg.faults.expire_tokens_every
         self.log: deque[dict[str, Any]] = deque(maxlen=cfg.request_log_size)
         self._reset_counters()
@@ -185,6 +191,7 @@ class SandboxApp:
                 },
                 "faults": {
                     "errors": self.fault_counts["error"],
+                    "errors_carried_out": self.fault_counts["applied_error"],
                     "dropped": self.fault_counts["drop"],
                     "slow": self.fault_counts["slow"],
                     "expired_tokens": self.fault_counts["expired_token"],
@@ -207,6 +214,11 @@ class SandboxApp:
     def __call__(self, req: Request) -> Response:
         """Handle one HTTP request."""
         path = req.path
+        limit = self.max_url_length
+        if limit and len(req.target) > limit:
+            # The edge refuses it before any route, account or token is looked at.
+            page = b"<html><head><title>414 Request-URI Too Large</title></head></html>"
+            return Response(414, page, HTML)
         try:
             match = ROUTES.match(req.method, path)
             if match is None:
@@ -380,7 +392,7 @@ class SandboxApp:
         entry["account"] = account.account_id
         key = (account.account_id, record.client_id)
         with self.lock:
-            plan = self.faults.plan()
+            plan = self.faults.plan(req.method)
         base_headers = [("X-LS-Acct-Id", account.account_id)]
         if plan.storm:
             with self.lock:
@@ -394,20 +406,8 @@ class SandboxApp:
                 ("X-LS-API-RateLimit-Type", "api-leaky-bucket"),
             ]
             return self._error(429, "Rate limit exceeded. Please retry later.", headers)
-        if plan.error:
-            with self.lock:
-                self.fault_counts["error"] += 1
-            entry["fault"] = f"error-{plan.error}"
-            messages = {
-                500: "An unexpected error occurred.",
-                502: "Bad gateway.",
-                503: "The service is temporarily unavailable (overloaded or in maintenance).",
-                504: "Gateway timeout.",
-            }
-            headers = list(base_headers)
-            if plan.error == 503:
-                headers.append(("Retry-After", "1"))
-            return self._error(plan.error, messages.get(plan.error, "Server error."), headers)
+        if plan.error and not plan.applied:
+            return self._injected_error(plan, entry, base_headers)
         try:
             handler, cost = self._route(req, account, record.scope, wants_json)
         except ApiError as err:
@@ -434,9 +434,28 @@ class SandboxApp:
                 self.counters["records_served"] += served
         except ApiError as err:
             return self._error(err.status, err.message, headers)
+        if plan.error:
+            # Carried out, but the answer is lost on the way back (Cloudflare's 524).
+            return self._injected_error(plan, entry, base_headers)
         resp = Response(status, body, JSON, headers)
         self._apply_transport_faults(plan, resp, entry)
         return resp
+
+    def _injected_error(
+        self, plan: FaultPlan, entry: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Response:
+        """Answer an injected error: Lightspeed's JSON envelope, or Cloudflare's 52x page."""
+        with self.lock:
+            self.fault_counts["error"] += 1
+            if plan.applied:
+                self.fault_counts["applied_error"] += 1
+        entry["fault"] = f"error-{plan.error}" + ("-applied" if plan.applied else "")
+        headers = list(headers)
+        if plan.error == 503:
+            headers.append(("Retry-After", "1"))
+        if plan.error in CLOUDFLARE_ERRORS:
+            return Response(plan.error, cloudflare_page(plan.error), HTML, headers)
+        return self._error(plan.error, ERROR_MESSAGES.get(plan.error, "Server error."), headers)
 
     def _expired_early(self, token: str) -> bool:
         early = self.oauth.early_expiry
@@ -617,7 +636,7 @@ class SandboxApp:
         if v2:
             return self._v2_route(req, account, entity, params)
         sorts = ITEM_IMAGE_SORTS if scope_item is not None else spec.sorts
-        q = parse_list_query(spec, params, sorts)
+        q = parse_list_query(spec, params, sorts, relation_in=self.relation_in)
         cost = 10.0 if q.count else 1.0 + q.relation_cost
         if scope_item is not None and not account.tables["Item"].exists(scope_item):
             raise not_found("Item", scope_item)
@@ -667,7 +686,7 @@ class SandboxApp:
     ) -> tuple:
         spec = SPECS[entity]
         clean = [(k, v) for k, v in params if k not in ("offset", "orderby", "orderby_desc")]
-        q = parse_list_query(spec, clean, spec.sorts)
+        q = parse_list_query(spec, clean, spec.sorts, relation_in=self.relation_in)
         raw = dict(params)
         try:
             offset = int(raw.get("offset", "0"))
@@ -835,6 +854,40 @@ class SandboxApp:
         """``GET /_admin/bucket``: the rate limiter's settings."""
         return _json_response(200, self.bucket_config())
 
+    def admin_set_behaviour(self, req: Request, match: Match) -> Response:
+        """``POST``/``PUT /_admin/behaviour``: ``{"relation_in", "max_url_length"}``."""
+        try:
+            body = json.loads(req.body or b"{}")
+            if not isinstance(body, dict) or set(body) - {"relation_in", "max_url_length"}:
+                raise ValueError("expected an object with relation_in and/or max_url_length")
+            self.set_behaviour(**body)
+        except (ValueError, TypeError) as exc:
+            return _json_response(400, {"error": str(exc)})
+        return self.admin_behaviour(req, match)
+
+    def admin_behaviour(self, req: Request, match: Match) -> Response:
+        """``GET /_admin/behaviour``: what IN on relation filters does, the URL limit."""
+        return _json_response(
+            200, {"relation_in": self.relation_in, "max_url_length": self.max_url_length}
+        )
+
+    def set_behaviour(
+        self, relation_in: str | None = None, max_url_length: int | None = None
+    ) -> None:
+        """Change the API behaviours a test may vary (see :class:`SandboxConfig`).
+
+        Raises:
+            ValueError: For an unknown ``relation_in`` mode or a negative length.
+        """
+        if relation_in is not None:
+            if relation_in not in RELATION_IN_MODES:
+                raise ValueError(f"relation_in must be one of {', '.join(RELATION_IN_MODES)}")
+            self.relation_in = relation_in
+        if max_url_length is not None:
+            if int(max_url_length) < 0:
+                raise ValueError("max_url_length must not be negative")
+            self.max_url_length = int(max_url_length)
+
     def admin_unknown(self, req: Request, match: Match) -> Response:
         """Any other ``/_admin/`` path or method."""
         return _json_response(404, {"error": f"unknown admin endpoint {req.method} {req.path}"})
@@ -899,8 +952,11 @@ def faults_from_dict(body: dict[str, Any]) -> FaultConfig:
     if unknown:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
     values = {k: v for k, v in body.items() if k != "clear"}
-    if "statuses" in values:
-        values["statuses"] = tuple(int(s) for s in values["statuses"])
+    for key in ("statuses", "applied_statuses"):
+        if key in values:
+            values[key] = tuple(int(s) for s in values[key])
+    if "error_methods" in values:
+        values["error_methods"] = tuple(str(m) for m in values["error_methods"])
     for key in ("error_rate", "drop_rate", "slow_rate", "slow_seconds", "storm_seconds"):
         if key in values:
             values[key] = float(values[key])

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .config import FaultConfig, SandboxConfig
+from .config import RELATION_IN_MODES, FaultConfig, SandboxConfig
 from .sandbox import Sandbox
 
 
@@ -53,7 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--redirect-uri", default="https://localhost/callback")
     fault = serve.add_argument_group("faults")
     fault.add_argument("--error-rate", type=float, default=0.0, help="share of 5xx answers")
-    fault.add_argument("--error-statuses", default="500,502,503")
+    fault.add_argument(
+        "--error-statuses",
+        default="500,502,503",
+        help="statuses of injected errors: 5xx, 409 (edit conflict), 400 (Please try again "
+        "later.), 520-524 (Cloudflare)",
+    )
+    fault.add_argument(
+        "--error-requests", type=int, default=0, help="the next N requests get an error"
+    )
+    fault.add_argument(
+        "--error-methods", default="", help="methods errors hit, e.g. POST,PUT (default: all)"
+    )
+    fault.add_argument(
+        "--applied-statuses",
+        default="524",
+        help="errors answered after the request was carried out (default 524)",
+    )
     fault.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped bodies")
     fault.add_argument("--slow-rate", type=float, default=0.0)
     fault.add_argument("--slow-seconds", type=float, default=0.2)
@@ -61,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument("--storm-seconds", type=float, default=0.0, help="429 for S seconds")
     fault.add_argument("--expire-tokens-every", type=float, default=None)
     fault.add_argument("--fault-seed", type=int, default=None)
+    api = serve.add_argument_group("API behaviour")
+    api.add_argument(
+        "--relation-in",
+        choices=RELATION_IN_MODES,
+        default="refused",
+        help="IN on a relation filter (Contact.email=IN,[..]): refused (400), ignored, supported",
+    )
+    api.add_argument(
+        "--max-url-length",
+        type=int,
+        default=8190,
+        help="longer request targets get 414 (0: no limit)",
+    )
     serve.add_argument("--info-file", default=None, help="write the connection info (JSON, 0600)")
     serve.add_argument("--quiet", action="store_true", help="do not print the info to stdout")
     serve.add_argument("--log-level", default="WARNING")
@@ -71,7 +100,10 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     """Build a :class:`SandboxConfig` from parsed arguments."""
     faults = FaultConfig(
         error_rate=args.error_rate,
-        statuses=tuple(int(s) for s in args.error_statuses.split(",") if s.strip()),
+        statuses=_statuses(args.error_statuses),
+        error_requests=args.error_requests,
+        error_methods=tuple(m.strip() for m in args.error_methods.split(",") if m.strip()),
+        applied_statuses=_statuses(args.applied_statuses),
         drop_rate=args.drop_rate,
         slow_rate=args.slow_rate,
         slow_seconds=args.slow_seconds,
@@ -103,8 +135,14 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         client_id=args.client_id,
         client_secret=args.client_secret,
         redirect_uri=args.redirect_uri,
+        relation_in=args.relation_in,
+        max_url_length=args.max_url_length,
         faults=faults,
     )
+
+
+def _statuses(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.split(",") if s.strip())
 
 
 def write_info_file(path: str, text: str) -> None:

@@ -6,15 +6,30 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Statuses the fault injector can answer with: server errors, Lightspeed's edit conflict
+#: (409) and transient 400 "Please try again later.", and Cloudflare's 520-524.
+FAULT_STATUSES = frozenset({400, 409, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+#: What the sandbox does with ``IN`` on a relation filter (``Contact.email=IN,[..]``), which
+#: no official page documents: ``refused`` (400, the default), ``ignored`` (the filter is
+#: dropped and every record returned) or ``supported`` (filtered like a plain field).
+RELATION_IN_MODES = ("refused", "ignored", "supported")
+
 
 @dataclass
 class FaultConfig:
     """Faults injected into API responses (``/API/...`` only).
 
     Attributes:
-        error_rate: Probability that a request is answered with a 5xx from ``statuses``
-            (the request is not processed).
-        statuses: The 5xx statuses drawn from.
+        error_rate: Probability that a request is answered with an error from ``statuses``
+            (the request is not carried out, unless its status is in ``applied_statuses``).
+        statuses: The statuses drawn from (:data:`FAULT_STATUSES`): 5xx, 409 (edit
+            conflict), 400 ("Please try again later.") and Cloudflare's 520-524.
+        error_requests: The next N API requests (of ``error_methods``) get an error from
+            ``statuses``, taken in turn.
+        error_methods: Methods the errors hit (empty: every method), e.g. ``("PUT",)``.
+        applied_statuses: Errors answered after the request was carried out: the origin did
+            the work but its answer was lost (Cloudflare's 524: the origin timed out, and
+            may well have finished). Every other error is answered before anything is done.
         drop_rate: Probability that the request is processed but the connection is closed
             after sending the headers and part of the body.
         slow_rate: Probability that a response is delayed by ``slow_seconds``.
@@ -29,6 +44,9 @@ class FaultConfig:
 
     error_rate: float = 0.0
     statuses: tuple[int, ...] = (500, 502, 503)
+    error_requests: int = 0
+    error_methods: tuple[str, ...] = ()
+    applied_statuses: tuple[int, ...] = (524,)
     drop_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: float = 0.2
@@ -38,10 +56,22 @@ class FaultConfig:
     expire_tokens_every: float | None = None
     seed: int | None = None
 
+    def __post_init__(self) -> None:
+        self.statuses = tuple(int(s) for s in self.statuses)
+        self.applied_statuses = tuple(int(s) for s in self.applied_statuses)
+        self.error_methods = tuple(str(m).upper() for m in self.error_methods)
+        unknown = set(self.statuses) - FAULT_STATUSES
+        if unknown:
+            allowed = ", ".join(str(s) for s in sorted(FAULT_STATUSES))
+            raise ValueError(
+                f"cannot inject status {', '.join(map(str, sorted(unknown)))}: use {allowed}"
+            )
+
     def active(self) -> bool:
         """Return True when any fault is configured."""
         return bool(
             self.error_rate
+            or self.error_requests
             or self.drop_rate
             or self.slow_rate
             or self.storm_requests
@@ -53,6 +83,8 @@ class FaultConfig:
         """Return the configuration as a JSON-friendly dict."""
         data = dataclasses.asdict(self)
         data["statuses"] = list(self.statuses)
+        data["error_methods"] = list(self.error_methods)
+        data["applied_statuses"] = list(self.applied_statuses)
         return data
 
 
@@ -94,6 +126,9 @@ class SandboxConfig:
         data_end: Latest generated timestamp (epoch seconds); data spreads over
             ``data_span_days`` before it.
         data_span_days: Days covered by generated timestamps.
+        relation_in: What ``IN`` on a relation filter does (:data:`RELATION_IN_MODES`).
+        max_url_length: Longest request target (path and query string, as sent) answered;
+            a longer one gets 414 URI Too Long (0: no limit).
         faults: Faults active from the start.
         error_rate: Shortcut for ``faults.error_rate`` (likewise ``statuses``, ``drop_rate``,
             ``slow_rate``, ``slow_seconds``, ``storm_requests``, ``storm_seconds``,
@@ -129,6 +164,8 @@ class SandboxConfig:
     request_log_size: int = 100_000
     data_end: int = 1_782_864_000  # 2026-07-01T00:00:00+00:00
     data_span_days: int = 270
+    relation_in: str = "refused"
+    max_url_length: int = 8190
     faults: FaultConfig = field(default_factory=FaultConfig)
     error_rate: float | None = None
     statuses: tuple[int, ...] | None = None
@@ -142,6 +179,11 @@ class SandboxConfig:
     lenient_sales: bool = False
 
     def __post_init__(self) -> None:
+        if self.relation_in not in RELATION_IN_MODES:
+            raise ValueError(
+                f"relation_in must be one of {', '.join(RELATION_IN_MODES)}, "
+                f"not {self.relation_in!r}"
+            )
         flat = {
             "error_rate": self.error_rate,
             "statuses": tuple(self.statuses) if self.statuses is not None else None,

@@ -18,11 +18,18 @@ CONTROL_PARAMS = frozenset(
 )
 OPERATORS = frozenset({"=", ">", ">=", "<", "<=", "><", "!=", "~", "!~"})
 MAX_IN_VALUES = 100
-RELATION_ALIASES = {
-    "email": ("Emails", "ContactEmail", "address"),
-    "phone": ("Phones", "ContactPhone", "number"),
-    "number": ("Phones", "ContactPhone", "number"),
-    "url": ("Websites", "ContactWebsite", "url"),
+#: Relation filters that reach into a Contact's collections: name -> (collection, element,
+#: field, useType or None). The phone filters are those of the official Customer page
+#: (``Contact.phoneHome``, ``Contact.phoneWork``, ``Contact.mobile``, ``Contact.pager``,
+#: ``Contact.fax``), each matching the phones of its ``useType``.
+RELATION_ALIASES: dict[str, tuple[str, str, str, str | None]] = {
+    "email": ("Emails", "ContactEmail", "address", None),
+    "phoneHome": ("Phones", "ContactPhone", "number", "Home"),
+    "phoneWork": ("Phones", "ContactPhone", "number", "Work"),
+    "mobile": ("Phones", "ContactPhone", "number", "Mobile"),
+    "pager": ("Phones", "ContactPhone", "number", "Pager"),
+    "fax": ("Phones", "ContactPhone", "number", "Fax"),
+    "url": ("Websites", "ContactWebsite", "url", None),
 }
 _NUM_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -339,7 +346,12 @@ def relation_values(rec: dict[str, Any], relation: str, sub: str, many: bool) ->
             continue
         alias = RELATION_ALIASES.get(sub)
         if alias is not None and alias[0] in el:
-            out.extend(e.get(alias[2]) for e in unwrap(el[alias[0]], alias[1]))
+            collection, element, name, use_type = alias
+            out.extend(
+                e.get(name)
+                for e in unwrap(el[collection], element)
+                if use_type is None or e.get("useType") == use_type
+            )
             continue
         for value in el.values():
             if isinstance(value, dict) and len(value) == 1:
@@ -364,8 +376,17 @@ def parse_list_query(
     params: list[tuple[str, str]],
     sorts: tuple[str, ...],
     is_list: bool = True,
+    relation_in: str = "refused",
 ) -> ListQuery:
     """Parse and validate the parameters of a list (or single GET) request.
+
+    Args:
+        spec: The entity.
+        params: The query parameters, URL-decoded, in order.
+        sorts: The fields it may be sorted by.
+        is_list: Whether it is a list (relations cost twice as much).
+        relation_in: What ``IN`` on a relation filter does: ``refused`` (400), ``ignored``
+            (the filter is dropped) or ``supported``.
 
     Raises:
         ApiError: 400 on any invalid parameter.
@@ -420,7 +441,8 @@ def parse_list_query(
     for key, value in conditions:
         pred = parse_condition(key, value)
         compile_predicate(spec, pred, q.relations)
-        q.preds.append(pred)
+        if _keeps_relation_in(pred, relation_in):
+            q.preds.append(pred)
     if seen.get("or"):
         group = []
         for part in seen["or"].split("|"):
@@ -429,9 +451,28 @@ def parse_list_query(
                 raise ApiError(400, f"Invalid or filter '{seen['or']}': expected a=x|b=y.")
             pred = parse_condition(key.strip(), value)
             compile_predicate(spec, pred, q.relations)
-            group.append(pred)
-        q.or_groups.append(group)
+            if _keeps_relation_in(pred, relation_in):
+                group.append(pred)
+        if group:
+            q.or_groups.append(group)
     return q
+
+
+def _keeps_relation_in(pred: Predicate, mode: str) -> bool:
+    """Apply the ``relation_in`` mode to a predicate: False drops it (the ``ignored`` mode).
+
+    Raises:
+        ApiError: 400 for ``IN`` on a relation filter in the ``refused`` mode.
+    """
+    if pred.relation is None or pred.op != "IN" or mode == "supported":
+        return True
+    if mode == "refused":
+        raise ApiError(
+            400,
+            f"Invalid filter for {pred.field}: the IN operator is not supported on a "
+            "relation's fields; search one value at a time.",
+        )
+    return False
 
 
 @dataclass

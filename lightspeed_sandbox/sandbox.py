@@ -211,6 +211,9 @@ class Sandbox:
         self,
         error_rate: float = 0.0,
         statuses: tuple[int, ...] = (500, 502, 503),
+        error_requests: int = 0,
+        error_methods: tuple[str, ...] = (),
+        applied_statuses: tuple[int, ...] = (524,),
         drop_rate: float = 0.0,
         slow_rate: float = 0.0,
         slow_seconds: float = 0.2,
@@ -228,6 +231,9 @@ class Sandbox:
         config = FaultConfig(
             error_rate=error_rate,
             statuses=tuple(statuses),
+            error_requests=error_requests,
+            error_methods=tuple(error_methods),
+            applied_statuses=tuple(applied_statuses),
             drop_rate=drop_rate,
             slow_rate=slow_rate,
             slow_seconds=slow_seconds,
@@ -239,6 +245,14 @@ class Sandbox:
         )
         self.app.set_faults(config)
         return config
+
+    def set_relation_in(self, mode: str) -> None:
+        """Change what ``IN`` on a relation filter does (``refused``, ``ignored``, ``supported``).
+
+        Raises:
+            ValueError: For another mode.
+        """
+        self.app.set_behaviour(relation_in=mode)
 
     def clear_faults(self) -> None:
         """Turn every fault off."""

@@ -10,12 +10,15 @@ connections. A create that may have been stored raises
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
 
 import requests
 
+from lightspeed_client.errors import LightspeedAPIError
 from lightspeed_client.wire import (
     MAX_IN_VALUES,
     as_list,
@@ -25,13 +28,21 @@ from lightspeed_client.wire import (
     next_page_url,
 )
 from lightspeed_client.writes import encode, write_cost
-from target_lightspeed.mapping import KEY_FIELDS, WIRE_ENTITY
+from target_lightspeed.mapping import KEY_FIELDS, WIRE_ENTITY, stored_key_values
 
 if TYPE_CHECKING:
     from lightspeed_client.client import LightspeedClient
 
 #: Relations loaded with lookups, per entity (customers are found by their Contact's email).
 LOOKUP_RELATIONS = {"customers": ("Contact",), "items": (), "sales": ()}
+#: Longest URL a lookup sends, in characters as on the wire (scheme, host, path and every
+#: parameter, percent-encoded). The API sits behind Cloudflare and a web server; our API
+#: page asks to keep a URL under about 4 KB, so IN lookups are split well under that.
+MAX_LOOKUP_URL_LENGTH = 4096
+#: Room kept in a lookup's URL for the ``after`` cursor its next-page links add.
+CURSOR_ALLOWANCE = 256
+
+LOGGER = logging.getLogger("target-lightspeed")
 
 
 class LightspeedAPI:
@@ -47,6 +58,9 @@ class LightspeedAPI:
         self.client = client
         self.reference_number_source = reference_number_source
         self._price_levels: list[dict[str, Any]] | None = None
+        #: ``(entity, key field)`` whose ``IN`` lookups the server refused or ignored in this
+        #: run: they go straight to one ``=`` lookup per value.
+        self.in_unusable: set[tuple[str, str]] = set()
 
     def _url(self, entity: str, record_id: str | None = None) -> str:
         wire = WIRE_ENTITY[entity]
@@ -62,6 +76,7 @@ class LightspeedAPI:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         expected_cost: float | None = None,
+        retry_conflicts: bool = True,
     ) -> Any:
         session = self.client.session
         headers = {"Content-Type": "application/json"} if body is not None else None
@@ -73,14 +88,21 @@ class LightspeedAPI:
             headers=headers,
         )
         prepared = session.prepare_request(request)
-        response = session.send(prepared, expected_cost=expected_cost)
+        response = session.send(
+            prepared, expected_cost=expected_cost, retry_conflicts=retry_conflicts
+        )
         return decode_json(response.content) if response.content else {}
 
     def _pages(self, entity: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        for page in self._page_records(entity, params):
+            yield from page
+
+    def _page_records(self, entity: str, params: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
+        """Yield the records of each page in turn (the next page is read only when asked)."""
         wire = WIRE_ENTITY[entity]
         payload = self._send("GET", self._url(entity), params=params)
         while True:
-            yield from (r for r in as_list(payload.get(wire)) if isinstance(r, dict))
+            yield [r for r in as_list(payload.get(wire)) if isinstance(r, dict)]
             url = next_page_url(payload)
             if not url:
                 return
@@ -95,7 +117,14 @@ class LightspeedAPI:
         return params
 
     def lookup(self, entity: str, field: str, values: list[str]) -> list[dict[str, Any]]:
-        """Find the records whose ``field`` is one of ``values`` (``IN``, 100 per request).
+        """Find the records whose ``field`` is one of ``values``.
+
+        Values go in ``IN`` filters of at most 100 values and a URL of at most
+        :data:`MAX_LOOKUP_URL_LENGTH` characters. ``IN`` on a relation's field
+        (``Contact.email``) is not documented: when the server refuses it (400) or ignores it
+        (it returns a record that matches none of the values), the values left are looked up
+        one ``=`` filter at a time, and so are this field's later lookups in the run. A
+        single value is looked up with ``=`` at once.
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
@@ -108,12 +137,75 @@ class LightspeedAPI:
         param, needs = KEY_FIELDS[entity][field]
         relations = tuple(dict.fromkeys((*LOOKUP_RELATIONS[entity], *needs)))
         unique = list(dict.fromkeys(v for v in values if v))
+        params = self._base_params(entity, relations)
         found: list[dict[str, Any]] = []
-        for start in range(0, len(unique), MAX_IN_VALUES):
-            chunk = unique[start : start + MAX_IN_VALUES]
-            params = self._base_params(entity, relations)
-            params[param] = in_filter(chunk)
-            found.extend(self._pages(entity, params))
+        # One value needs no IN: '=' is documented for every filter.
+        in_usable = len(unique) > 1 and (entity, field) not in self.in_unusable
+        left = [] if in_usable else unique
+        if in_usable:
+            for start, chunk in self._in_chunks(entity, params, param, unique):
+                records = self._in_lookup(entity, field, params, param, chunk)
+                if records is None:
+                    self.in_unusable.add((entity, field))
+                    left = unique[start:]
+                    break
+                found.extend(records)
+        for value in left:
+            found.extend(self._pages(entity, {**params, param: filter_value("=", value)}))
+        return found
+
+    def _in_chunks(
+        self, entity: str, params: dict[str, str], param: str, values: list[str]
+    ) -> Iterator[tuple[int, list[str]]]:
+        """Split values into IN filters of at most 100 values and a URL of bounded length.
+
+        Yields:
+            The position of each chunk's first value, and the chunk.
+        """
+        prepared = requests.Request("GET", self._url(entity), params={**params, param: "IN,[]"})
+        room = MAX_LOOKUP_URL_LENGTH - CURSOR_ALLOWANCE - len(prepared.prepare().url or "")
+        comma = len(quote_plus(","))
+        start, used, chunk = 0, 0, []
+        for index, value in enumerate(values):
+            size = len(quote_plus(json.dumps(value, ensure_ascii=False))) + (comma if chunk else 0)
+            if chunk and (len(chunk) == MAX_IN_VALUES or used + size > room):
+                yield start, chunk
+                start, used, chunk = index, 0, []
+                size -= comma
+            chunk.append(value)
+            used += size
+        if chunk:
+            yield start, chunk
+
+    def _in_lookup(
+        self, entity: str, field: str, params: dict[str, str], param: str, chunk: list[str]
+    ) -> list[dict[str, Any]] | None:
+        """Run one IN lookup; None when the server refused or ignored IN on a relation field."""
+        on_relation = "." in param
+        wanted = {value.casefold() for value in chunk}
+        found: list[dict[str, Any]] = []
+        try:
+            for page in self._page_records(entity, {**params, param: in_filter(chunk)}):
+                if on_relation and any(not _matches(entity, field, wanted, r) for r in page):
+                    LOGGER.warning(
+                        "Lookup by %s=IN,[..] returned records matching none of the values: "
+                        "the server ignores IN on %s; looking each value up with '=' for "
+                        "the rest of the run",
+                        param,
+                        param,
+                    )
+                    return None
+                found.extend(page)
+        except LightspeedAPIError as exc:
+            if not (on_relation and exc.status == 400):
+                raise
+            LOGGER.warning(
+                "Lookup by %s=IN,[..] refused (HTTP 400: %s); looking each value up with '=' "
+                "for the rest of the run",
+                param,
+                exc.message,
+            )
+            return None
         return found
 
     def created_since(self, entity: str, since: float) -> list[dict[str, Any]]:
@@ -180,20 +272,52 @@ class LightspeedAPI:
         payload = self._send("POST", self._url(entity), body=body, expected_cost=cost)
         return _single(payload, wire)
 
-    def update(self, entity: str, record_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def read(self, entity: str, record_id: str) -> dict[str, Any]:
+        """GET one record by id, with the relations lookups load (to compare it again).
+
+        Args:
+            entity: ``customers``, ``items`` or ``sales``.
+            record_id: Its id in the target account.
+
+        Returns:
+            The stored record, in wire form.
+        """
+        params = {}
+        if LOOKUP_RELATIONS[entity]:
+            relations = list(LOOKUP_RELATIONS[entity])
+            params["load_relations"] = json.dumps(relations, separators=(",", ":"))
+        payload = self._send("GET", self._url(entity, record_id), params=params)
+        return _single(payload, WIRE_ENTITY[entity])
+
+    def update(
+        self,
+        entity: str,
+        record_id: str,
+        body: Mapping[str, Any],
+        *,
+        retry_conflicts: bool = True,
+    ) -> dict[str, Any]:
         """PUT changes to a record (partial: omitted fields keep their value).
 
         Args:
             entity: ``customers``, ``items`` or ``sales``.
             record_id: Its id in the target account.
             body: The write body (wrapped form).
+            retry_conflicts: False raises a 409 (edit conflict) at once, for a caller that
+                reads the record again and decides anew before it retries.
 
         Returns:
             The stored record.
         """
         wire = WIRE_ENTITY[entity]
         cost = write_cost(wire, "PUT", body)
-        payload = self._send("PUT", self._url(entity, record_id), body=body, expected_cost=cost)
+        payload = self._send(
+            "PUT",
+            self._url(entity, record_id),
+            body=body,
+            expected_cost=cost,
+            retry_conflicts=retry_conflicts,
+        )
         return _single(payload, wire)
 
     def get(self, entity: str, record_id: str, relations: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -234,6 +358,11 @@ class LightspeedAPI:
         cost = write_cost("SaleLine", method, body)
         payload = self._send(method, url, body=body, expected_cost=cost)
         return _single(payload, "SaleLine")
+
+
+def _matches(entity: str, field: str, wanted: set[str], stored: dict[str, Any]) -> bool:
+    """Tell whether a stored record holds one of the wanted values (casefolded) of a field."""
+    return any(v.casefold() in wanted for v in stored_key_values(entity, field, stored))
 
 
 def _single(payload: Any, wire: str) -> dict[str, Any]:

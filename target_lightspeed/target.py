@@ -65,8 +65,28 @@ class TargetLightspeed(Target):
             self.config, self.logger, drain=self.drain_one, input_line=self._input_line
         )
         self._sink_class = sink_class(self.runtime)
+        self._state_withheld = False
         if isinstance(self.message_reader, CheckedReader):
             self.message_reader.on_bad_line = self._skip_line
+
+    @override
+    def _write_state_message(self, state: dict) -> None:
+        """Emit a STATE, except in a dry run: nothing was written, so nothing is done.
+
+        A dry run that passed STATE on would let Meltano save its bookmarks, and the real run
+        after it would start past the records the dry run only looked at.
+
+        Args:
+            state: The STATE value.
+        """
+        if self.runtime.dry_run:
+            if not self._state_withheld:
+                self._state_withheld = True
+                self.logger.info(
+                    "Dry run: STATE is not emitted, so the next run starts where this one did"
+                )
+            return
+        super()._write_state_message(state)
 
     def _input_line(self) -> int | None:
         """Number of the input line being processed (from 1), when the reader counts lines."""

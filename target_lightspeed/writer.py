@@ -28,6 +28,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
+from lightspeed_client.session import EDIT_CONFLICT
 from lightspeed_client.wire import as_list
 from lightspeed_client.writes import matches_existing, payload_hash
 from target_lightspeed.decision import CREATE, REJECT, UNCHANGED, UPDATE, Case, Decision, decide
@@ -446,38 +447,36 @@ class RecordWriter:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def update(self, item: Mapped, target_id: str, reason: str) -> None:
+    def update(self, item: Mapped, target_id: str, reason: str, *, conflicts: int = 0) -> None:
         """PUT a changed record; one gone from Lightspeed is looked up again, else created.
+
+        An edit conflict (409: another update of the record came in at the same time) is
+        answered by backing off, reading the record again and deciding anew: it may now hold
+        the record's values already, or still need the update.
 
         Args:
             item: The mapped record.
             target_id: Its id in the target account.
             reason: What changed (for the summary).
+            conflicts: Edit conflicts this record met so far.
 
         Raises:
             LightspeedAPIError: A status that stops the run.
+            RetriesExhaustedError: Edit conflicts past the retry budget.
         """
         if self.runtime.dry_run:
             self._outcome(item, "updated", reason)
             return
         try:
-            self.runtime.api.update(self.entity, target_id, self.compare_body(item))
+            self.runtime.api.update(
+                self.entity, target_id, self.compare_body(item), retry_conflicts=False
+            )
         except LightspeedAPIError as exc:
+            if exc.status == EDIT_CONFLICT:
+                self.after_conflict(item, target_id, exc.message, conflicts + 1)
+                return
             if exc.status == 404:
-                self.logger.warning(
-                    "Stream '%s': %s %s is gone from Lightspeed; looking it up again",
-                    self.stream,
-                    WIRE_ENTITY[self.entity],
-                    target_id,
-                )
-                self.runtime.ledger.forget(self.entity, item.ledger_key)
-                found = self.lookup([item]).get(id(item))
-                if found is not None and record_id(self.entity, found) != target_id:
-                    self.update(item, record_id(self.entity, found), reason)
-                elif self.runtime.write_mode == "update":
-                    self.reject(item.record, item.match_key_text, 404, exc.message)
-                else:
-                    self.create(item, reason)
+                self.after_gone(item, target_id, reason, exc.message)
                 return
             if exc.status in REJECT_STATUSES:
                 self.reject(item.record, item.match_key_text, exc.status, exc.message)
@@ -490,8 +489,68 @@ class RecordWriter:
         self.after_write(item, target_id, None)
         self._outcome(item, "updated", reason)
 
+    def after_conflict(self, item: Mapped, target_id: str, message: str, conflicts: int) -> None:
+        """Back off, read a record again after an edit conflict, and decide anew.
+
+        Args:
+            item: The mapped record.
+            target_id: Its id in the target account.
+            message: Lightspeed's message of the 409.
+            conflicts: Edit conflicts this record met so far (1 for the first).
+
+        Raises:
+            RetriesExhaustedError: More conflicts than ``max_retries``.
+        """
+        session = self.runtime.client.session
+        path = f"/{WIRE_ENTITY[self.entity]}/{target_id}.json"
+        failure = f"HTTP 409 {message}"
+        if conflicts > session.max_retries:
+            raise RetriesExhaustedError(
+                method="PUT", path=path, attempts=conflicts, last_failure=failure, status=409
+            )
+        session.wait_before_retry(conflicts, method="PUT", path=path, failure=failure)
+        try:
+            stored = self.runtime.api.read(self.entity, target_id)
+        except LightspeedAPIError as exc:
+            if exc.status != 404:
+                raise
+            self.after_gone(item, target_id, "changed", exc.message)
+            return
+        if record_id(self.entity, stored) != target_id:
+            self.after_gone(item, target_id, "changed", "not returned when read again")
+            return
+        decision = decide(self.case(item, None, stored))
+        if decision.action == UPDATE:
+            self.update(item, str(decision.target_id), decision.reason, conflicts=conflicts)
+        else:
+            self.act(item, decision)
+
+    def after_gone(self, item: Mapped, target_id: str, reason: str, message: str) -> None:
+        """Answer a 404 on an update: look the record up again, else create it (or reject).
+
+        Args:
+            item: The mapped record.
+            target_id: The id Lightspeed no longer knows.
+            reason: What changed (for the summary).
+            message: Lightspeed's message of the 404.
+        """
+        self.logger.warning(
+            "Stream '%s': %s %s is gone from Lightspeed; looking it up again",
+            self.stream,
+            WIRE_ENTITY[self.entity],
+            target_id,
+        )
+        self.runtime.ledger.forget(self.entity, item.ledger_key)
+        found = self.lookup([item]).get(id(item))
+        if found is not None and record_id(self.entity, found) != target_id:
+            self.update(item, record_id(self.entity, found), reason)
+        elif self.runtime.write_mode == "update":
+            self.reject(item.record, item.match_key_text, 404, message)
+        else:
+            self.create(item, reason)
+
     def create(self, item: Mapped, reason: str) -> None:
-        """POST a new record; a create in doubt is looked up before it is sent again.
+        """POST a new record; a create in doubt is looked up, and backed off, before it is resent.
 
         Args:
             item: The mapped record.
@@ -508,9 +567,10 @@ class RecordWriter:
             return
         attempted_at = ledger.mark_pending(self.entity, item.ledger_key, item.source_key)
         attempts = self.runtime.client.settings.max_retries + 1
+        path = f"/{WIRE_ENTITY[self.entity]}.json"
         stored: dict[str, t.Any] | None = None
         last_failure = ""
-        for _ in range(attempts):
+        for attempt in range(1, attempts + 1):
             try:
                 body = {k: v for k, v in item.body.items() if k not in self.create_excluded}
                 stored = self.runtime.api.create(self.entity, body)
@@ -528,6 +588,10 @@ class RecordWriter:
                 if stored is not None:
                     self.runtime.report.wrote()
                     break
+                if attempt < attempts:
+                    self.runtime.client.session.wait_before_retry(
+                        attempt, method="POST", path=path, failure=exc.failure
+                    )
             except LightspeedAPIError as exc:
                 if exc.status not in REJECT_STATUSES:
                     raise
@@ -537,7 +601,7 @@ class RecordWriter:
         if stored is None:
             raise RetriesExhaustedError(
                 method="POST",
-                path=f"/{WIRE_ENTITY[self.entity]}.json",
+                path=path,
                 attempts=attempts,
                 last_failure=last_failure,
             )

@@ -252,6 +252,21 @@ def run_tap(
     return Run(returncode, out_path, err_path, killed)
 
 
+def run_target(work: Workdir, label: str, config: Path, source: Path) -> Run:
+    """Run ``target-lightspeed`` to the end on an input file (output kept under ``out/``)."""
+    out_path = work.out / f"{label}.stdout"
+    err_path = work.out / f"{label}.stderr"
+    cmd = [TARGET, "--config", str(config)]
+    with (
+        open(source, "rb") as stdin,
+        open(out_path, "wb") as out,
+        open(err_path, "wb") as err,
+        running(cmd, stdin=stdin, stdout=out, stderr=err) as proc,
+    ):
+        returncode = proc.wait(timeout=PROCESS_TIMEOUT)
+    return Run(returncode, out_path, err_path)
+
+
 def last_state(messages: list[dict]) -> dict | None:
     """The value of the last STATE message, if any."""
     states = [m["value"] for m in messages if m.get("type") == "STATE"]
