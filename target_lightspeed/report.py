@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
+#: The entity of a stream whose records are read and skipped (see ``TAP_STREAMS_NOT_WRITTEN``).
+SKIPPED = "not written"
 
 
 class TooManyRejectsError(Exception):
@@ -192,6 +194,12 @@ class RunReport:
         lines = []
         prefix = "dry run, would be: " if self.dry_run else ""
         for summary in self.streams.values():
+            if summary.entity == SKIPPED:
+                lines.append(
+                    f"summary: stream '{summary.stream}': read {summary.read}, skipped (a "
+                    "tap-lightspeed stream that is no entity target-lightspeed writes)"
+                )
+                continue
             counts = ", ".join(f"{o} {summary.counts[o]}" for o in OUTCOMES)
             reasons = "; ".join(
                 f"{o}: " + ", ".join(f"{r} ({n})" for r, n in summary.reasons[o].most_common(5))

@@ -14,6 +14,7 @@ from functools import cached_property
 from lightspeed_client.client import LightspeedClient
 from lightspeed_client.errors import ConfigurationError
 from lightspeed_client.settings import ConnectionSettings
+from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES
 from target_lightspeed.api import LightspeedAPI
 from target_lightspeed.ledger import Ledger
 from target_lightspeed.mapping import ENTITIES
@@ -28,6 +29,14 @@ if t.TYPE_CHECKING:
 
 class UnmappedStreamError(ConfigurationError):
     """A stream of the input is not mapped to a Lightspeed entity (the run stops)."""
+
+
+#: tap-lightspeed's streams that are not an entity the target writes (images, stock, sale
+#: lines and payments, which are written inside their sales): their records are counted and
+#: skipped, so that ``tap-lightspeed | target-lightspeed`` copies an account as it is.
+TAP_STREAMS_NOT_WRITTEN = frozenset(
+    stream.name for stream in (*STREAM_TYPES, *DERIVED_STREAM_TYPES)
+) - set(ENTITIES)
 
 
 class PendingBatch(t.Protocol):
@@ -84,14 +93,16 @@ class Runtime:
         #: The sinks of the run, in creation order.
         self.sinks: list[PendingBatch] = []
 
-    def entity_for(self, stream: str) -> str:
-        """Return the entity a stream writes.
+    def entity_for(self, stream: str) -> str | None:
+        """Return the entity a stream writes (None: a tap-lightspeed stream it skips).
 
         Args:
             stream: The input stream name.
 
         Returns:
-            ``customers``, ``items`` or ``sales``.
+            ``customers``, ``items`` or ``sales``; None for a stream of tap-lightspeed that is
+            no entity the target writes (:data:`TAP_STREAMS_NOT_WRITTEN`), unless
+            ``stream_entities`` maps it.
 
         Raises:
             UnmappedStreamError: The stream is not mapped.
@@ -104,6 +115,8 @@ class Runtime:
                 return entity
         if stream in ENTITIES:
             return stream
+        if stream in TAP_STREAMS_NOT_WRITTEN:
+            return None
         msg = (
             f"Stream '{stream}' is not mapped to a Lightspeed entity. Map it with the "
             f'stream_entities setting (e.g. {{"{stream}": "customers"}}; entities: '

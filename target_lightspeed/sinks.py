@@ -12,6 +12,7 @@ import typing as t
 
 from singer_sdk.sinks import BatchSink
 
+from target_lightspeed.report import SKIPPED
 from target_lightspeed.validation import RecordValidator
 from target_lightspeed.writer import WRITERS
 
@@ -48,7 +49,9 @@ class LightspeedSink(BatchSink):
             schema: The stream's schema.
             key_properties: The stream's key properties.
         """
-        self.entity = self.runtime.entity_for(stream_name)
+        entity = self.runtime.entity_for(stream_name)
+        assert entity is not None, f"stream {stream_name} is skipped: SkippedStreamSink"
+        self.entity = entity
         self._record_validator = RecordValidator(schema)
         super().__init__(target, stream_name, schema, key_properties)
         # Keep date-time strings as they are: the mapping reads them, and a malformed one
@@ -146,6 +149,46 @@ class LightspeedSink(BatchSink):
             self.writer.write_batch(records, dict(context.get("lines") or ()))
 
 
+class SkippedStreamSink(BatchSink):
+    """Counts the records of a tap-lightspeed stream the target does not write, and drops them.
+
+    ``tap-lightspeed | target-lightspeed`` brings images, stock, sale lines and payments
+    besides customers, items and sales; they are counted in the summary, and their STATE
+    passes on like any other's.
+    """
+
+    #: The run's shared parts (set on the class of each run by :func:`sink_class`).
+    runtime: t.ClassVar[Runtime]
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        """Create the sink (see :class:`LightspeedSink`)."""
+        super().__init__(target, stream_name, schema, key_properties)
+        self.summary = self.runtime.report.stream(stream_name, SKIPPED)
+        self.logger.info(
+            "Stream '%s' is a tap-lightspeed stream that target-lightspeed does not write: "
+            "its records are skipped",
+            stream_name,
+        )
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return None
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self.summary.read += 1
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        """Nothing to write."""
+
+
 def sink_class(runtime: Runtime) -> type[LightspeedSink]:
     """Return the sink class of one run: :class:`LightspeedSink` bound to the run's runtime.
 
@@ -159,6 +202,18 @@ def sink_class(runtime: Runtime) -> type[LightspeedSink]:
         The sink class.
     """
     return type("LightspeedSink", (LightspeedSink,), {"runtime": runtime})
+
+
+def skipped_sink_class(runtime: Runtime) -> type[SkippedStreamSink]:
+    """Return the class of one run's sinks for skipped streams (see :func:`sink_class`).
+
+    Args:
+        runtime: The run's shared parts.
+
+    Returns:
+        The sink class.
+    """
+    return type("SkippedStreamSink", (SkippedStreamSink,), {"runtime": runtime})
 
 
 def _without_datetime_formats(schema: dict) -> dict:

@@ -20,7 +20,12 @@ from target_lightspeed.reader import CheckedReader
 from target_lightspeed.report import TooManyRejectsError
 from target_lightspeed.runtime import Runtime, UnmappedStreamError
 from target_lightspeed.settings import TARGET_PROPERTIES
-from target_lightspeed.sinks import LightspeedSink, sink_class
+from target_lightspeed.sinks import (
+    LightspeedSink,
+    SkippedStreamSink,
+    sink_class,
+    skipped_sink_class,
+)
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -65,6 +70,7 @@ class TargetLightspeed(Target):
             self.config, self.logger, drain=self.drain_one, input_line=self._input_line
         )
         self._sink_class = sink_class(self.runtime)
+        self._skipped_sink_class = skipped_sink_class(self.runtime)
         self._state_withheld = False
         if isinstance(self.message_reader, CheckedReader):
             self.message_reader.on_bad_line = self._skip_line
@@ -94,8 +100,11 @@ class TargetLightspeed(Target):
         return reader.line_number if isinstance(reader, CheckedReader) else None
 
     @override
-    def get_sink_class(self, stream_name: str) -> type[LightspeedSink]:
-        self.runtime.entity_for(stream_name)  # an unmapped stream stops the run here
+    def get_sink_class(self, stream_name: str) -> type[LightspeedSink | SkippedStreamSink]:
+        # An unmapped stream stops the run here; a tap-lightspeed stream without an entity
+        # is skipped.
+        if self.runtime.entity_for(stream_name) is None:
+            return self._skipped_sink_class
         return self._sink_class
 
     @classmethod
