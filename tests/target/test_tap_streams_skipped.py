@@ -26,7 +26,7 @@ BIN = Path(sys.executable).parent
 
 def test_the_skipped_streams_are_the_taps_streams_without_an_entity():
     tap_streams = {stream.name for stream in (*STREAM_TYPES, *DERIVED_STREAM_TYPES)}
-    assert TAP_STREAMS_NOT_WRITTEN == tap_streams - {"customers", "items", "sales"}
+    assert tap_streams - {"customers", "items", "sales"} == TAP_STREAMS_NOT_WRITTEN
     assert {"images", "sale_lines", "sale_payments", "item_shops"} <= TAP_STREAMS_NOT_WRITTEN
 
 
