@@ -484,7 +484,7 @@ class RecordWriter:
             raise
         self.runtime.report.wrote()
         self.runtime.ledger.mark_written(
-            self.entity, item.ledger_key, target_id, item.hash, item.source_key
+            self.entity, item.ledger_key, target_id, self.written_hash(item), item.source_key
         )
         self.after_write(item, target_id, None)
         self._outcome(item, "updated", reason)
@@ -606,9 +606,24 @@ class RecordWriter:
                 last_failure=last_failure,
             )
         new_id = record_id(self.entity, stored)
-        ledger.mark_written(self.entity, item.ledger_key, new_id, item.hash, item.source_key)
+        ledger.mark_written(
+            self.entity, item.ledger_key, new_id, self.written_hash(item), item.source_key
+        )
         self.after_write(item, new_id, stored)
         self._outcome(item, "created", reason)
+
+    def written_hash(self, item: Mapped) -> str:
+        """The ledger hash of a record right after its POST or PUT (before :meth:`after_write`).
+
+        Args:
+            item: The mapped record.
+
+        Returns:
+            Its payload hash: the record is written. A writer with requests still to send
+            after the write returns a hash that no payload has, so that a run stopped before
+            them sends them next time.
+        """
+        return item.hash
 
     def after_write(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
         """What an entity writes after its record is created or updated (nothing here).
@@ -876,13 +891,26 @@ class SaleWriter(RecordWriter):
     def act(self, item: Mapped, decision: Decision) -> None:
         """Carry a decision out; a sale left unchanged still reports what was not copied.
 
+        A sale found in Lightspeed with the record's content but not known to the ledger as
+        settled (a run stopped between its POST and its completion or archiving, before the
+        ledger heard of the create) is settled now.
+
         Args:
             item: The mapped sale.
             decision: What :func:`~target_lightspeed.decision.decide` answered.
         """
         super().act(item, decision)
-        if decision.action == UNCHANGED and "voided" in self._states(item):
+        if decision.action != UNCHANGED:
+            return
+        found_unknown = decision.remember and decision.remembered_hash == item.hash
+        if found_unknown and decision.target_id and not self.runtime.dry_run:
+            self.after_write(item, decision.target_id, None)
+        elif "voided" in self._states(item):
             self.runtime.report.not_copied(self.summary, "voided")
+
+    def written_hash(self, item: Mapped) -> str:
+        """:data:`UNSETTLED`: the sale is completed, archived or brought in line after."""
+        return UNSETTLED
 
     def after_write(self, item: Mapped, target_id: str, created: dict[str, t.Any] | None) -> None:
         """Bring a written sale as far as the API allows, and report the rest.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from lightspeed_sandbox.wire import unwrap
 from tests.target.conftest import messages, run_target
 
@@ -172,3 +174,46 @@ def test_a_run_stopped_before_the_sale_is_completed_completes_it_next_time(
     assert again.summary["sales"]["updated"] == 1
     assert stored(mocked, "S-13")["completed"] == "true"
     assert len([s for s in mocked.records("Sale") if s["referenceNumber"] == "S-13"]) == 1
+
+
+class Killed(BaseException):
+    """The process dies (SIGKILL) right after a request took effect."""
+
+
+def test_a_run_killed_before_the_ledger_heard_of_the_create_settles_the_sale_next_time(
+    mocked, config, monkeypatch
+):
+    """The POST took effect but the run died before the ledger recorded it (still pending):
+    the next run finds the open copy by its reference number, with the record's content,
+    and must still archive it (and complete the completed one) instead of leaving it as is."""
+    from target_lightspeed.api import LightspeedAPI
+
+    real_create = LightspeedAPI.create
+
+    def create_then_die(self, entity, body):
+        real_create(self, entity, body)
+        raise Killed
+
+    monkeypatch.setattr(LightspeedAPI, "create", create_then_die)
+    rows = [sale("S-14", paid="1", archived=True)]
+    with pytest.raises(Killed):
+        run_target(config, messages("sales", rows))
+    assert (stored(mocked, "S-14")["archived"], stored(mocked, "S-14")["completed"]) == (
+        "false",
+        "false",
+    )
+    monkeypatch.setattr(LightspeedAPI, "create", create_then_die)
+    with pytest.raises(Killed):
+        run_target(config, messages("sales", [sale("S-15")]))
+    monkeypatch.setattr(LightspeedAPI, "create", real_create)
+    again = run_target(config, messages("sales", [*rows, sale("S-15")]))
+    assert again.summary["sales"]["created"] == 0
+    assert stored(mocked, "S-14")["archived"] == "true"
+    assert stored(mocked, "S-15")["completed"] == "true"
+    for ref in ("S-14", "S-15"):
+        assert len([s for s in mocked.records("Sale") if s["referenceNumber"] == ref]) == 1
+    # Settled now: a third run sends nothing.
+    before = len(mocked.writes())
+    third = run_target(config, messages("sales", [*rows, sale("S-15")]))
+    assert third.summary["sales"]["unchanged"] == 2
+    assert len(mocked.writes()) == before
