@@ -441,6 +441,154 @@ class ItemShopsStream(LightspeedStream):
     include_archived = False
 
 
+#: Field of every ``order_lines`` row: its purchase order's ``timeStamp``, the replication
+#: key of that stream.
+ORDER_TIMESTAMP = "order_timeStamp"
+#: Field of every ``vendor_return_items`` row: its vendor return's ``timeStamp``.
+VENDOR_RETURN_TIMESTAMP = "vendor_return_timeStamp"
+
+
+class OrdersStream(RelationParentStream):
+    """Purchase orders (``Order.json``) with their OrderLines, incremental on ``timeStamp``.
+
+    ``OrderLines`` costs 0.4 drip more per page. The orders read also feed ``order_lines``
+    (:class:`OrderLinesStream`) without a request of their own. Archived orders come too.
+    """
+
+    name = "orders"
+    entity = "Order"
+    path = "/Order.json"
+    primary_keys = ("orderID",)
+    load_relations = ("OrderLines",)
+
+
+class OrderLinesStream(RelationStream):
+    """One row per purchase-order line (``Order.OrderLines``).
+
+    Rows carry ``orderID`` and ``order_timeStamp`` (the order's ``timeStamp``). The lines
+    come with the orders page: a line edited without its order's ``timeStamp`` moving is
+    picked up when the order next changes (a full resync, without state, reads every line).
+    ``OrderLine.json`` would cost one more request per 100 lines.
+    """
+
+    name = "order_lines"
+    parent_stream_type = OrdersStream
+    replication_key = ORDER_TIMESTAMP
+    relation = "OrderLines"
+    primary_keys = ("orderLineID",)
+
+
+class TransfersStream(LightspeedStream):
+    """Inventory transfers between shops (``Inventory/Transfer.json``), on ``timeStamp``.
+
+    Their ``TransferItems`` load only on a single transfer, so the items are a stream of
+    their own (:class:`TransferItemsStream`) rather than one request per transfer.
+    """
+
+    name = "transfers"
+    entity = "Transfer"
+    path = "/Inventory/Transfer.json"
+    primary_keys = ("transferID",)
+
+
+class TransferItemsStream(LightspeedStream):
+    """The lines of every transfer (``TransferItem.json``), incremental on ``timeStamp``.
+
+    ``TransferItem.json`` is the only list of all transfer lines (the documentation calls it
+    deprecated in favour of the per-transfer ``Inventory/Transfer/{id}/TransferItems``, which
+    would cost a request per transfer). Transfer items are not archived.
+    """
+
+    name = "transfer_items"
+    entity = "TransferItem"
+    path = "/TransferItem.json"
+    primary_keys = ("transferItemID",)
+    include_archived = False
+
+
+class InventoryCountsStream(LightspeedStream):
+    """Physical inventory counts (``InventoryCount.json``): full table.
+
+    The endpoint sorts by ``inventoryCountID`` only, so every sync reads the whole table
+    (counts are few). Archived counts come too.
+    """
+
+    name = "inventory_counts"
+    entity = "InventoryCount"
+    path = "/InventoryCount.json"
+    primary_keys = ("inventoryCountID",)
+    replication_key = None
+    sort_field = None
+
+
+class InventoryCountItemsStream(LightspeedStream):
+    """The amount counted per item and count (``InventoryCountItem.json``): full table.
+
+    The endpoint sorts by ids only; its rows are not archived. Not selected by default: one
+    row per item counted, for stock-audit reporting only.
+    """
+
+    selected_by_default = False
+    name = "inventory_count_items"
+    entity = "InventoryCountItem"
+    path = "/InventoryCountItem.json"
+    primary_keys = ("inventoryCountItemID",)
+    replication_key = None
+    sort_field = None
+    include_archived = False
+
+
+class VendorReturnsStream(RelationParentStream):
+    """Returns to vendors (``VendorReturn.json``) with their items, on ``timeStamp``.
+
+    ``VendorReturnItems`` (0.4 drip more per page) also feed ``vendor_return_items``
+    (:class:`VendorReturnItemsStream`) without a request of their own.
+    """
+
+    name = "vendor_returns"
+    entity = "VendorReturn"
+    path = "/VendorReturn.json"
+    primary_keys = ("vendorReturnID",)
+    load_relations = ("VendorReturnItems",)
+
+
+class VendorReturnItemsStream(RelationStream):
+    """One row per vendor-return line, with ``vendorReturnID`` and ``vendor_return_timeStamp``."""
+
+    name = "vendor_return_items"
+    parent_stream_type = VendorReturnsStream
+    replication_key = VENDOR_RETURN_TIMESTAMP
+    relation = "VendorReturnItems"
+    primary_keys = ("vendorReturnItemID",)
+
+
+class WorkordersStream(LightspeedStream):
+    """Service and repair work orders (``Workorder.json``), incremental on ``timeStamp``.
+
+    Not selected by default: service tickets, not stock movement. Their lines and items
+    (``WorkorderLines``, ``WorkorderItems``) are not loaded.
+    """
+
+    selected_by_default = False
+    name = "workorders"
+    entity = "Workorder"
+    path = "/Workorder.json"
+    primary_keys = ("workorderID",)
+
+
+class SpecialOrdersStream(LightspeedStream):
+    """Customer special orders (``SpecialOrder.json``), incremental on ``timeStamp``.
+
+    Special orders have no ``archived`` field, so the parameter is not sent.
+    """
+
+    name = "special_orders"
+    entity = "SpecialOrder"
+    path = "/SpecialOrder.json"
+    primary_keys = ("specialOrderID",)
+    include_archived = False
+
+
 #: The streams read from an endpoint of their own.
 STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     CustomersStream,
@@ -448,10 +596,20 @@ STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     ImagesStream,
     SalesStream,
     ItemShopsStream,
+    OrdersStream,
+    TransfersStream,
+    TransferItemsStream,
+    InventoryCountsStream,
+    InventoryCountItemsStream,
+    VendorReturnsStream,
+    WorkordersStream,
+    SpecialOrdersStream,
 )
 
 #: The streams derived from another stream's records (no request of their own).
 DERIVED_STREAM_TYPES: tuple[type[RelationStream], ...] = (
     SaleLinesStream,
     SalePaymentsStream,
+    OrderLinesStream,
+    VendorReturnItemsStream,
 )
