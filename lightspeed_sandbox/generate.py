@@ -1156,7 +1156,7 @@ class StockMovements:
     Counts follow the account's volumes (at least a handful each, none without items);
     parents 1 and 2 of every parent entity have zero and one child, so the wire's ``""``
     and single-object collections always occur. About one record in five of an entity
-    that can be archived is archived (record 3 always).
+    that can be archived is archived: record 3 always, records 1 and 2 never.
     """
 
     def __init__(self, gen: Generator) -> None:
@@ -1166,7 +1166,7 @@ class StockMovements:
         items = gen.n_items
         self.n_orders = max(8, items // 10) if items else 0
         self.n_transfers = max(6, items // 20) if items else 0
-        self.n_counts = max(4, 2 * gen.shops) if items else 0
+        self.n_counts = max(6, 3 * gen.shops) if items else 0
         self.n_vendor_returns = max(5, items // 30) if items else 0
         self.n_workorders = max(5, gen.n_customers // 20) if items and gen.n_customers else 0
         self.n_special_orders = max(5, gen.n_sales // 20) if items and gen.n_sales else 0
@@ -1205,8 +1205,8 @@ class StockMovements:
         return self.gen.timestamp(kind, rid)
 
     def archived(self, kind: int, rid: int) -> bool:
-        """Whether the record is archived: record 3, and about one in five."""
-        return rid == 3 or self._r(kind, rid, 4) % 5 == 0
+        """Whether the record is archived: record 3, and about one in five after it."""
+        return rid == 3 or (rid > 3 and self._r(kind, rid, 4) % 5 == 0)
 
     def _shop(self, kind: int, rid: int, salt: int = 8) -> int:
         return 1 + self._r(kind, rid, salt) % max(1, self.gen.shops)
