@@ -1215,6 +1215,12 @@ class StockMovements:
         """The item of a parent's k-th child: distinct within the parent."""
         return 1 + (self._r(kind, rid, 9) + k) % self.gen.n_items
 
+    def _child_item(self, kind: int, parent: int, k: int, most: int) -> tuple[int, int, int, int]:
+        """(random bits, item, quantity 1..most, the item's cost) of a parent's k-th line."""
+        r = self._r(kind, parent, 30 + k)
+        iid = self._item(kind, parent, k)
+        return r, iid, 1 + r % most, self.gen.item_cost_cents(iid)
+
     def _employee(self, kind: int, rid: int) -> int:
         keys = sorted(EMPLOYEES)
         return keys[self._r(kind, rid, 10) % len(keys)]
@@ -1281,11 +1287,8 @@ class StockMovements:
         """A purchase-order line (an item, its cost, what was checked in)."""
         oid, k = self.order_lines.parent(lid)
         ts = self.timestamp(K_ORDER, oid)
-        r = self._r(K_ORDER, oid, 30 + k)
         complete = self._r(K_ORDER, oid, 20) % 3 != 0
-        iid = self._item(K_ORDER, oid, k)
-        quantity = 1 + r % 24
-        cost = self.gen.item_cost_cents(iid)
+        r, iid, quantity, cost = self._child_item(K_ORDER, oid, k, 24)
         return {
             "orderLineID": str(lid),
             "quantity": str(quantity),
@@ -1340,11 +1343,9 @@ class StockMovements:
         """A transfer line: what was to be sent, sent and received, at the item's cost."""
         tid, k = self.transfer_items.parent(xid)
         status = self._transfer_status(tid)
-        iid = self._item(K_TRANSFER, tid, k)
-        quantity = 1 + self._r(K_TRANSFER, tid, 30 + k) % 6
+        _r, iid, quantity, cost = self._child_item(K_TRANSFER, tid, k, 6)
         sent = quantity if status != "open" else 0
         received = quantity if status == "received" else 0
-        cost = self.gen.item_cost_cents(iid)
         return {
             "transferItemID": str(xid),
             "toSend": str(quantity),
@@ -1422,10 +1423,7 @@ class StockMovements:
     def vendor_return_item(self, xid: int) -> dict[str, Any]:
         """An item returned to a vendor, at its cost, with a reason."""
         vid, k = self.vendor_return_items.parent(xid)
-        r = self._r(K_VENDOR_RETURN, vid, 30 + k)
-        iid = self._item(K_VENDOR_RETURN, vid, k)
-        quantity = 1 + r % 5
-        cost = self.gen.item_cost_cents(iid)
+        r, iid, quantity, cost = self._child_item(K_VENDOR_RETURN, vid, k, 5)
         return {
             "vendorReturnItemID": str(xid),
             "vendorReturnID": str(vid),

@@ -11,6 +11,7 @@ import pytest
 from tap_lightspeed.tap import TapLightspeed
 from tests.tap.conftest import bookmark_state, run_sync
 from tests.tap.stock_movement_data import CHILDREN, TEMPLATES, record, stock_movement_dataset
+from tests.tap.test_cli_and_catalog import DERIVED as CATALOG_DERIVED
 from tests.tap.wire_data import ts
 
 #: Stream -> (wire entity, path, incremental on timeStamp).
@@ -24,16 +25,11 @@ STREAMS = {
     "workorders": ("Workorder", "/Workorder.json", True),
     "special_orders": ("SpecialOrder", "/SpecialOrder.json", True),
 }
-#: Derived stream -> (parent stream, relation, row key, parent key, marker).
+#: Derived stream -> (parent stream, relation, row key, parent key, marker, parent's field).
 DERIVED = {
-    "order_lines": ("orders", "OrderLines", "orderLineID", "orderID", "order_timeStamp"),
-    "vendor_return_items": (
-        "vendor_returns",
-        "VendorReturnItems",
-        "vendorReturnItemID",
-        "vendorReturnID",
-        "vendor_return_timeStamp",
-    ),
+    stream: spec
+    for stream, spec in CATALOG_DERIVED.items()
+    if stream in {"order_lines", "vendor_return_items"}
 }
 PYTHON_TYPES = {"integer": int, "number": (int, float), "boolean": bool, "string": str}
 
@@ -153,7 +149,7 @@ def test_a_single_record_comes_as_an_object(movements_api, config, stream):
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))
 def test_child_rows_at_every_depth_of_the_wire(movements_api, config, stream):
-    parent, relation, row_key, parent_key, marker = DERIVED[stream]
+    parent, relation, row_key, parent_key, marker, _ = DERIVED[stream]
     result = run_sync(config, streams={parent, stream})
     parents = {row[parent_key]: row for row in result.records[parent]}
     assert not parents[1][relation]  # "" on the wire: no child
@@ -189,7 +185,7 @@ def test_child_rows_cost_no_request_of_their_own(movements_api, config, stream):
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))
 def test_child_rows_keep_their_own_bookmark(movements_api, config, stream):
-    parent, _relation, row_key, parent_key, marker = DERIVED[stream]
+    parent, _relation, row_key, parent_key, marker, _ = DERIVED[stream]
     result = run_sync(config, streams={stream})
     assert parent not in result.records  # read for the child stream only
     final = result.states[-1]["bookmarks"]

@@ -4,19 +4,17 @@ record read, and a full sync costs one request per page of each endpoint, nothin
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lightspeed_client.client import LightspeedClient
 from lightspeed_sandbox.wire import unwrap
-from tests.target.conftest import run_tap
+from tests.tap.conftest import run_sync
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox
@@ -45,17 +43,10 @@ def synced(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> tuple[Sandbox, dict[str, list[dict[str, Any]]]]:
     sb = sandbox_factory(seed=5, customers=60, items=300, sales=200, bucket_enabled=False)
-    LightspeedClient.forget_all()
     config = sb.connection_settings(0, tmp_path / "tokens.json", page_size=PAGE_SIZE)
     with caplog.at_level(logging.WARNING):
-        lines = run_tap(config, {*ENDPOINTS, *DERIVED})
-    LightspeedClient.forget_all()
-    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for line in lines:
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            records[message["stream"]].append(message["record"])
-    return sb, records
+        result = run_sync(config, streams={*ENDPOINTS, *DERIVED})
+    return sb, result.records
 
 
 def test_every_record_every_field_in_the_schema(synced, caplog):
