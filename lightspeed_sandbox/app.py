@@ -91,6 +91,18 @@ API_ROUTES = RouteTable(
             "{entity}",
         ),
         (
+            "/Account/{account}/Inventory/{entity:transfer}",
+            {"GET": "entity_list"},
+            _ON_ENTITY,
+            "{entity}",
+        ),
+        (
+            "/Account/{account}/Inventory/{entity:transfer}/{id}",
+            {"GET": "entity_single"},
+            _ON_ENTITY,
+            "{entity}",
+        ),
+        (
             "/Account/{account}/{entity:item}/{id}/Image",
             {"GET": "item_images", "POST": "item_image_upload"},
             _ON_ENTITY,
@@ -114,6 +126,7 @@ API_ROUTES = RouteTable(
         "writable": "|".join(sorted(WRITABLE)),
         "item": "Item",
         "sale": "Sale",
+        "transfer": "Transfer",
     },
 )
 

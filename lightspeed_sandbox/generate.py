@@ -7,11 +7,14 @@ wire form (every scalar a string, collections double-wrapped).
 
 from __future__ import annotations
 
+import bisect
+import weakref
+from array import array
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .wire import fmt_cents, fmt_ts, wrap
+from .wire import fmt_cents, fmt_ts, to_cents, wrap
 
 _M = (1 << 64) - 1
 _G = 0x9E3779B97F4A7C15
@@ -1091,3 +1094,433 @@ class Generator:
                 )
             )
         return out
+
+
+# ==========================================================================================
+# Purchasing and stock movement: purchase orders, transfers, inventory counts, vendor
+# returns, work orders and special orders. Foreign keys point at rows the generator already
+# makes: items 1..n_items, customers 1..n_customers, sales (and their first line), shops
+# 1..shops, EMPLOYEES and MOVEMENT_VENDOR_IDS.
+# ==========================================================================================
+
+(
+    K_ORDER,
+    K_TRANSFER,
+    K_INVENTORY_COUNT,
+    K_VENDOR_RETURN,
+    K_WORKORDER,
+    K_SPECIAL_ORDER,
+) = MOVEMENT_KINDS = (101, 102, 103, 104, 105, 106)
+#: The vendors that purchase orders and vendor returns go to: those of ItemVendorNums.
+MOVEMENT_VENDOR_IDS = (1, 2, 3)
+TRANSFER_STATUSES = ("open", "sent", "received")
+SPECIAL_ORDER_STATUSES = ("Not Ordered", "Ordered", "Ready For Pickup", "Picked Up")
+
+
+class ChildIds:
+    """Contiguous child ids 1..n of parents 1..m, from each parent's number of children.
+
+    Args:
+        counts: The number of children of parent 1, 2, ... m.
+    """
+
+    def __init__(self, counts: list[int]) -> None:
+        starts = array("q", [0])
+        for count in counts:
+            starts.append(starts[-1] + count)
+        self._starts = starts
+
+    @property
+    def n(self) -> int:
+        """The number of children of all parents."""
+        return self._starts[-1]
+
+    def of(self, parent: int) -> range:
+        """Return the ids of a parent's children."""
+        return range(self._starts[parent - 1] + 1, self._starts[parent] + 1)
+
+    def parent(self, child: int) -> tuple[int, int]:
+        """Return (parent, position among its children) of a child id."""
+        parent = bisect.bisect_left(self._starts, child)
+        return parent, child - 1 - self._starts[parent - 1]
+
+
+def _day(epoch: int) -> int:
+    """Midnight (UTC) of the day of ``epoch``: the form of date-only fields."""
+    return epoch - epoch % SECONDS_PER_DAY
+
+
+class StockMovements:
+    """The purchasing and stock-movement records of one account (see :func:`movements`).
+
+    Counts follow the account's volumes (at least a handful each, none without items);
+    parents 1 and 2 of every parent entity have zero and one child, so the wire's ``""``
+    and single-object collections always occur. About one record in five of an entity
+    that can be archived is archived: record 3 always, records 1 and 2 never.
+    """
+
+    def __init__(self, gen: Generator) -> None:
+        self.gen = gen
+        for kind in MOVEMENT_KINDS:
+            gen.keys.setdefault(kind, mix(gen.keys[K_ITEM] + kind * 0x1000193))
+        items = gen.n_items
+        self.n_orders = max(8, items // 10) if items else 0
+        self.n_transfers = max(6, items // 20) if items else 0
+        self.n_counts = max(6, 3 * gen.shops) if items else 0
+        self.n_vendor_returns = max(5, items // 30) if items else 0
+        self.n_workorders = max(5, gen.n_customers // 20) if items and gen.n_customers else 0
+        self.n_special_orders = max(5, gen.n_sales // 20) if items and gen.n_sales else 0
+        self.order_lines = ChildIds([self._children(K_ORDER, i, 4) for i in self._ids(K_ORDER)])
+        self.transfer_items = ChildIds(
+            [self._children(K_TRANSFER, i, 3) for i in self._ids(K_TRANSFER)]
+        )
+        self.count_items = ChildIds(
+            [2 + self._children(K_INVENTORY_COUNT, i, 4) for i in self._ids(K_INVENTORY_COUNT)]
+        )
+        self.vendor_return_items = ChildIds(
+            [self._children(K_VENDOR_RETURN, i, 3) for i in self._ids(K_VENDOR_RETURN)]
+        )
+
+    # -- shared -----------------------------------------------------------------------------
+    def _ids(self, kind: int) -> range:
+        counts = {
+            K_ORDER: self.n_orders,
+            K_TRANSFER: self.n_transfers,
+            K_INVENTORY_COUNT: self.n_counts,
+            K_VENDOR_RETURN: self.n_vendor_returns,
+        }
+        return range(1, counts[kind] + 1)
+
+    def _children(self, kind: int, rid: int, most: int) -> int:
+        """How many children a parent has: 0 for record 1, 1 for record 2, else 1..most."""
+        if rid <= 2:
+            return rid - 1
+        return min(1 + mix(self.gen._base(kind, rid) + 60) % most, self.gen.n_items)
+
+    def _r(self, kind: int, rid: int, salt: int) -> int:
+        return mix(self.gen._base(kind, rid) + salt)
+
+    def timestamp(self, kind: int, rid: int) -> int:
+        """The record's ``timeStamp`` (epoch seconds)."""
+        return self.gen.timestamp(kind, rid)
+
+    def archived(self, kind: int, rid: int) -> bool:
+        """Whether the record is archived: record 3, and about one in five after it."""
+        return rid == 3 or (rid > 3 and self._r(kind, rid, 4) % 5 == 0)
+
+    def _shop(self, kind: int, rid: int, salt: int = 8) -> int:
+        return 1 + self._r(kind, rid, salt) % max(1, self.gen.shops)
+
+    def _item(self, kind: int, rid: int, k: int) -> int:
+        """The item of a parent's k-th child: distinct within the parent."""
+        return 1 + (self._r(kind, rid, 9) + k) % self.gen.n_items
+
+    def _child_item(self, kind: int, parent: int, k: int, most: int) -> tuple[int, int, int, int]:
+        """(random bits, item, quantity 1..most, the item's cost) of a parent's k-th line."""
+        r = self._r(kind, parent, 30 + k)
+        iid = self._item(kind, parent, k)
+        return r, iid, 1 + r % most, self.gen.item_cost_cents(iid)
+
+    def _employee(self, kind: int, rid: int) -> int:
+        keys = sorted(EMPLOYEES)
+        return keys[self._r(kind, rid, 10) % len(keys)]
+
+    def _vendor(self, kind: int, rid: int) -> int:
+        return MOVEMENT_VENDOR_IDS[self._r(kind, rid, 11) % len(MOVEMENT_VENDOR_IDS)]
+
+    # -- purchase orders --------------------------------------------------------------------
+    def order(self, oid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
+        """A purchase order (``OrderLines`` when asked for)."""
+        ts = self.timestamp(K_ORDER, oid)
+        r = self._r(K_ORDER, oid, 20)
+        create = ts - r % (20 * SECONDS_PER_DAY)
+        ordered = _day(create) + SECONDS_PER_DAY
+        complete = r % 3 != 0
+        lines = [self.order_line(i) for i in self.order_lines.of(oid)]
+        ship = (r >> 8) % 2000
+        other = 0 if (r >> 20) % 4 else -((r >> 24) % 500)
+        subtotal = sum(to_cents(line["total"]) for line in lines)
+        rec: dict[str, Any] = {
+            "orderID": str(oid),
+            "orderedDate": fmt_ts(ordered),
+            "arrivalDate": fmt_ts(ordered + 7 * SECONDS_PER_DAY),
+            "shipInstructions": "",
+            "stockInstructions": "",
+            "shipCost": fmt_cents(ship),
+            "shipVendorCost": fmt_cents(ship),
+            "otherCost": fmt_cents(other),
+            "otherVendorCost": fmt_cents(other),
+            "complete": "true" if complete else "false",
+            "archived": "true" if self.archived(K_ORDER, oid) else "false",
+            "discount": "0",
+            "totalDiscount": "0",
+            "totalQuantity": str(sum(int(line["quantity"]) for line in lines)),
+            "subTotalCost": fmt_cents(subtotal),
+            "totalCost": fmt_cents(subtotal + ship + other),
+            "timeStamp": fmt_ts(ts),
+            "refNum": f"PO-{oid:05d}",
+            "createTime": fmt_ts(create),
+            "vendorCurrencyRate": "1",
+            "vendorCurrencyCode": "USD",
+            "shippingCostMethod": "evenly",
+            "hasShipments": "false",
+            "discountMethod": "proportionally",
+            "discountMoneyValue": "0",
+            "discountMoneyVendorValue": "0",
+            "discountIsPercent": "false",
+            "discountPercentValue": "0",
+            "costsModifiedAfterShipment": "false",
+            "b2bOrderUID": "",
+            "b2bOrderNumber": "",
+            "vendorID": str(self._vendor(K_ORDER, oid)),
+            "noteID": "0",
+            "shopID": str(self._shop(K_ORDER, oid)),
+            "createdByEmployeeID": str(self._employee(K_ORDER, oid)),
+        }
+        if complete:
+            rec["receivedDate"] = fmt_ts(ordered + (2 + (r >> 28) % 9) * SECONDS_PER_DAY)
+        if "OrderLines" in relations:
+            rec["OrderLines"] = wrap(lines, "OrderLine")
+        return rec
+
+    def order_line(self, lid: int) -> dict[str, Any]:
+        """A purchase-order line (an item, its cost, what was checked in)."""
+        oid, k = self.order_lines.parent(lid)
+        ts = self.timestamp(K_ORDER, oid)
+        complete = self._r(K_ORDER, oid, 20) % 3 != 0
+        r, iid, quantity, cost = self._child_item(K_ORDER, oid, k, 24)
+        return {
+            "orderLineID": str(lid),
+            "quantity": str(quantity),
+            "price": fmt_cents(cost),
+            "originalPrice": fmt_cents(cost),
+            "vendorCost": fmt_cents(cost),
+            "checkedIn": str(quantity if complete else 0),
+            "numReceived": "0",
+            "timeStamp": fmt_ts(ts),
+            "total": fmt_cents(quantity * cost),
+            "createTime": fmt_ts(ts - r % SECONDS_PER_DAY),
+            "shippingCost": "0",
+            "shippingVendorCost": "0",
+            "discountMoneyValue": "0",
+            "discountMoneyVendorValue": "0",
+            "discountPercentValue": "0",
+            "orderID": str(oid),
+            "itemID": str(iid),
+        }
+
+    # -- transfers --------------------------------------------------------------------------
+    def _transfer_status(self, tid: int) -> str:
+        return TRANSFER_STATUSES[self._r(K_TRANSFER, tid, 20) % len(TRANSFER_STATUSES)]
+
+    def transfer(self, tid: int) -> dict[str, Any]:
+        """A transfer between two shops (the same shop twice when the account has one)."""
+        ts = self.timestamp(K_TRANSFER, tid)
+        r = self._r(K_TRANSFER, tid, 21)
+        status = self._transfer_status(tid)
+        sending = self._shop(K_TRANSFER, tid)
+        receiving = sending % self.gen.shops + 1
+        create = ts - r % (10 * SECONDS_PER_DAY)
+        rec = {
+            "transferID": str(tid),
+            "note": "" if r % 3 else f"Restock shop {receiving}",
+            "archived": "true" if self.archived(K_TRANSFER, tid) else "false",
+            "timeStamp": fmt_ts(ts),
+            "createTime": fmt_ts(create),
+            "status": status,
+            "needBy": fmt_ts(_day(create) + 7 * SECONDS_PER_DAY),
+            "sendingShopID": str(sending),
+            "sentByEmployeeID": "0",
+            "receivingShopID": str(receiving),
+            "createdByEmployeeID": str(self._employee(K_TRANSFER, tid)),
+        }
+        if status != "open":
+            rec["sentOn"] = fmt_ts(create + (r >> 8) % (3 * SECONDS_PER_DAY))
+            rec["sentByEmployeeID"] = rec["createdByEmployeeID"]
+        return rec
+
+    def transfer_item(self, xid: int) -> dict[str, Any]:
+        """A transfer line: what was to be sent, sent and received, at the item's cost."""
+        tid, k = self.transfer_items.parent(xid)
+        status = self._transfer_status(tid)
+        _r, iid, quantity, cost = self._child_item(K_TRANSFER, tid, k, 6)
+        sent = quantity if status != "open" else 0
+        received = quantity if status == "received" else 0
+        return {
+            "transferItemID": str(xid),
+            "toSend": str(quantity),
+            "toReceive": str(received),
+            "sent": str(sent),
+            "received": str(received),
+            "sentValue": fmt_cents(sent * cost),
+            "receivedValue": fmt_cents(received * cost),
+            "comment": "",
+            "timeStamp": fmt_ts(self.timestamp(K_TRANSFER, tid)),
+            "transferID": str(tid),
+            "itemID": str(iid),
+        }
+
+    # -- inventory counts -------------------------------------------------------------------
+    def inventory_count(self, cid: int) -> dict[str, Any]:
+        """A physical count at a shop."""
+        ts = self.timestamp(K_INVENTORY_COUNT, cid)
+        return {
+            "inventoryCountID": str(cid),
+            "name": f"Count {cid} - {fmt_ts(ts)[:7]}",
+            "timeStamp": fmt_ts(ts),
+            "archived": "true" if self.archived(K_INVENTORY_COUNT, cid) else "false",
+            "shopID": str(self._shop(K_INVENTORY_COUNT, cid)),
+        }
+
+    def count_item_timestamp(self, xid: int) -> int:
+        """When an item was counted: within the hour before its count's ``timeStamp``."""
+        cid, k = self.count_items.parent(xid)
+        r = self._r(K_INVENTORY_COUNT, cid, 30 + k)
+        return self.timestamp(K_INVENTORY_COUNT, cid) - r % 3600
+
+    def inventory_count_item(self, xid: int) -> dict[str, Any]:
+        """The amount of an item counted in a count."""
+        cid, k = self.count_items.parent(xid)
+        r = self._r(K_INVENTORY_COUNT, cid, 30 + k)
+        return {
+            "inventoryCountItemID": str(xid),
+            "qty": str(r % 40),
+            "timeStamp": fmt_ts(self.count_item_timestamp(xid)),
+            "inventoryCountID": str(cid),
+            "itemID": str(self._item(K_INVENTORY_COUNT, cid, k)),
+            "employeeID": str(self._employee(K_INVENTORY_COUNT, cid)),
+        }
+
+    # -- vendor returns ---------------------------------------------------------------------
+    def vendor_return(self, vid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
+        """A return of items to a vendor (``VendorReturnItems`` when asked for)."""
+        ts = self.timestamp(K_VENDOR_RETURN, vid)
+        r = self._r(K_VENDOR_RETURN, vid, 20)
+        sent = r % 2 == 0
+        items = [self.vendor_return_item(i) for i in self.vendor_return_items.of(vid)]
+        subtotal = sum(to_cents(item["subtotal"]) for item in items)
+        ship = 0 if (r >> 8) % 3 else (r >> 12) % 1500
+        rec: dict[str, Any] = {
+            "vendorReturnID": str(vid),
+            "vendorID": str(self._vendor(K_VENDOR_RETURN, vid)),
+            "shopID": str(self._shop(K_VENDOR_RETURN, vid)),
+            "refNum": f"RMA-{vid:05d}" if sent else "",
+            "status": "sent" if sent else "open",
+            "archived": "true" if self.archived(K_VENDOR_RETURN, vid) else "false",
+            "shipCost": fmt_cents(ship),
+            "otherCost": "0",
+            "subtotal": fmt_cents(subtotal),
+            "total": fmt_cents(subtotal + ship),
+            "timeStamp": fmt_ts(ts),
+            "hideVendorDetails": "false",
+        }
+        if sent:
+            rec["sentDate"] = fmt_ts(_day(ts))
+        if "VendorReturnItems" in relations:
+            rec["VendorReturnItems"] = wrap(items, "VendorReturnItem")
+        return {k: rec[k] for k in sorted(rec, key=_VENDOR_RETURN_ORDER.index)}
+
+    def vendor_return_item(self, xid: int) -> dict[str, Any]:
+        """An item returned to a vendor, at its cost, with a reason."""
+        vid, k = self.vendor_return_items.parent(xid)
+        r, iid, quantity, cost = self._child_item(K_VENDOR_RETURN, vid, k, 5)
+        return {
+            "vendorReturnItemID": str(xid),
+            "vendorReturnID": str(vid),
+            "itemID": str(iid),
+            "orderID": "0",
+            "quantity": str(quantity),
+            "cost": fmt_cents(cost),
+            "subtotal": fmt_cents(quantity * cost),
+            "inventoryInStock": str((r >> 8) % 50),
+            "vendorReturnItemReasonID": str(1 + (r >> 16) % 2),
+        }
+
+    # -- work orders ------------------------------------------------------------------------
+    def _sale_with_lines(self, kind: int, rid: int) -> int:
+        """A sale for a record to refer to (every generated sale has lines when items exist)."""
+        return 1 + self._r(kind, rid, 12) % self.gen.n_sales if self.gen.n_sales else 0
+
+    def workorder(self, wid: int) -> dict[str, Any]:
+        """A repair ticket for a customer; a finished one refers to the sale that paid it."""
+        ts = self.timestamp(K_WORKORDER, wid)
+        r = self._r(K_WORKORDER, wid, 20)
+        finished = r % 2 == 0
+        sale = self._sale_with_lines(K_WORKORDER, wid) if finished else 0
+        time_in = ts - r % (14 * SECONDS_PER_DAY)
+        return {
+            "workorderID": str(wid),
+            "systemSku": str(250000000000 + wid),
+            "timeIn": fmt_ts(time_in),
+            "etaOut": fmt_ts(_day(time_in) + 3 * SECONDS_PER_DAY),
+            "note": "" if (r >> 8) % 2 else "Tune-up",
+            "internalNote": "",
+            "warranty": "true" if (r >> 12) % 5 == 0 else "false",
+            "tax": "true",
+            "archived": "true" if self.archived(K_WORKORDER, wid) else "false",
+            "hookIn": f"H{(r >> 16) % 20 + 1}",
+            "hookOut": f"H{(r >> 20) % 20 + 1}" if finished else "",
+            "saveParts": "false",
+            "assignEmployeeToAll": "false",
+            "timeStamp": fmt_ts(ts),
+            "customerID": str(1 + (r >> 24) % self.gen.n_customers),
+            "discountID": "0",
+            "employeeID": str(self._employee(K_WORKORDER, wid)),
+            "serializedID": "0",
+            "shopID": str(self._shop(K_WORKORDER, wid)),
+            "saleID": str(sale),
+            "saleLineID": str((sale - 1) * 4 + 1) if sale else "0",
+            "workorderStatusID": "0",
+        }
+
+    # -- special orders ---------------------------------------------------------------------
+    def special_order(self, sid: int) -> dict[str, Any]:
+        """A customer's special order, started on a sale line (the sale's first)."""
+        r = self._r(K_SPECIAL_ORDER, sid, 20)
+        sale_id = self._sale_with_lines(K_SPECIAL_ORDER, sid)
+        sale = self.gen.sale(sale_id, frozenset())
+        customer = int(sale["customerID"]) or 1 + (r >> 8) % self.gen.n_customers
+        status = SPECIAL_ORDER_STATUSES[r % len(SPECIAL_ORDER_STATUSES)]
+        ordered = status != "Not Ordered" and self.n_orders > 0 and self.order_lines.n > 0
+        return {
+            "specialOrderID": str(sid),
+            "unitQuantity": str(1 + (r >> 4) % 2),
+            "contacted": "true" if status in ("Ready For Pickup", "Picked Up") else "false",
+            "completed": "true" if status == "Picked Up" else "false",
+            "timeStamp": fmt_ts(self.timestamp(K_SPECIAL_ORDER, sid)),
+            "status": status,
+            "customerID": str(customer) if self.gen.n_customers else "0",
+            "shopID": sale["shopID"],
+            "saleLineID": str((sale_id - 1) * 4 + 1),
+            "orderLineID": str(1 + (r >> 12) % self.order_lines.n) if ordered else "0",
+            "transferItemID": "0",
+        }
+
+
+#: Field order of a vendor return on the wire (as in the official sample).
+_VENDOR_RETURN_ORDER = (
+    "vendorReturnID",
+    "vendorID",
+    "shopID",
+    "refNum",
+    "status",
+    "archived",
+    "sentDate",
+    "shipCost",
+    "otherCost",
+    "VendorReturnItems",
+    "subtotal",
+    "total",
+    "timeStamp",
+    "hideVendorDetails",
+)
+
+_MOVEMENTS: weakref.WeakKeyDictionary[Generator, StockMovements] = weakref.WeakKeyDictionary()
+
+
+def movements(gen: Generator) -> StockMovements:
+    """The purchasing and stock-movement records of a generator's account (built once)."""
+    found = _MOVEMENTS.get(gen)
+    if found is None:
+        found = _MOVEMENTS[gen] = StockMovements(gen)
+    return found

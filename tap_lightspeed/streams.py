@@ -100,29 +100,14 @@ class ImagesStream(LightspeedStream):
         return record
 
 
-class SalesStream(LightspeedStream):
-    """Sales with their SaleLines and SalePayments, incremental on ``updatetime``.
+class RelationParentStream(LightspeedStream):
+    """A stream whose records also feed derived streams (:class:`RelationStream`).
 
-    A sale's ``timeStamp`` is its completion time once it is completed and never moves again;
-    ``updatetime`` moves on every change (void, archive, later edits), so the stream sorts and
-    filters on it. A bookmark saved on ``timeStamp`` by an earlier version resumes on
-    ``updatetime`` from the same value: safe, as every sale's ``updatetime`` is at or after
-    its ``timeStamp``.
-
-    The sales read also feed the derived streams ``sale_lines`` and ``sale_payments``
-    (:class:`SaleRelationStream`), without a request of their own: the stream reads from the
-    earliest bookmark of the selected streams among the three (and runs for the derived ones
-    when ``sales`` itself is deselected).
+    The records read feed the selected derived streams of this stream (its relations,
+    e.g. a sale's ``SaleLines``), without a request of their own: the stream reads from the
+    earliest bookmark of the selected streams of its family (and runs for the derived ones
+    when it is itself deselected). Records read only for a derived stream are not emitted.
     """
-
-    name = "sales"
-    entity = "Sale"
-    path = "/Sale.json"
-    primary_keys = ("saleID",)
-    replication_key = "updatetime"
-    sort_field = "updatetime"
-    legacy_replication_keys = ("timeStamp",)
-    load_relations = ("SaleLines", "SalePayments")
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Initialize the stream (same arguments as :class:`LightspeedStream`).
@@ -133,15 +118,15 @@ class SalesStream(LightspeedStream):
         """
         super().__init__(*args, **kwargs)
         #: The selected derived streams of this sync.
-        self._fed: list[SaleRelationStream] = []
-        #: Sales handed to them since they last emitted.
+        self._fed: list[RelationStream] = []
+        #: Records handed to them since they last emitted.
         self._handed = 0
-        #: Where ``sales`` itself resumes in this sync (its own bookmark or start_date).
+        #: Where the stream itself resumes in this sync (its own bookmark or start_date).
         self._own_start: str | None = None
 
     @override
     def starting_timestamp(self, context: Context | None) -> str | None:
-        """The earliest resume point of ``sales`` (when selected) and the fed derived streams.
+        """The earliest resume point of this stream (when selected) and the fed ones.
 
         Args:
             context: Stream partition or context dictionary.
@@ -157,22 +142,22 @@ class SalesStream(LightspeedStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """The sales; every ``page_size`` sales, the derived streams emit their rows.
+        """The records; every ``page_size`` records, the derived streams emit their rows.
 
-        The derived streams take their rows in :meth:`post_process` (before the sale is
-        written) and emit them after it was, so a page's lines and payments follow the
-        page's sales.
+        The derived streams take their rows in :meth:`post_process` (before the parent
+        record is written) and emit them after it was, so a page's child rows follow the
+        page's records.
 
         Args:
             context: Stream partition or context dictionary.
 
         Yields:
-            The sales, as read.
+            The records, as read.
         """
         self._fed = [
             child
             for child in self.child_streams
-            if isinstance(child, SaleRelationStream) and child.selected
+            if isinstance(child, RelationStream) and child.selected
         ]
         for child in self._fed:
             child.begin_run()
@@ -186,10 +171,10 @@ class SalesStream(LightspeedStream):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Hand the sale to the derived streams; keep it if ``sales`` wants it.
+        """Hand the record to the derived streams; keep it if this stream wants it.
 
-        A sale read only for a derived stream (``sales`` is deselected, or the sale changed
-        before the sales bookmark) is not emitted as a sale.
+        A record read only for a derived stream (this stream is deselected, or the record
+        changed before its bookmark) is not emitted.
 
         Args:
             row: A record from the reader.
@@ -207,8 +192,8 @@ class SalesStream(LightspeedStream):
         if not self.selected:
             return None
         own_start = self._own_start
-        updated = record.get("updatetime")
-        if own_start is not None and updated is not None and updated < own_start:
+        changed = record.get(t.cast("str", self.replication_key))
+        if own_start is not None and changed is not None and changed < own_start:
             return None
         return record
 
@@ -216,10 +201,10 @@ class SalesStream(LightspeedStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> Iterable[Context | None]:
-        """No child context: the derived streams take sales in :meth:`post_process`.
+        """No child context: the derived streams take records in :meth:`post_process`.
 
         Args:
-            record: A sale.
+            record: A record of this stream.
             context: Stream partition or context dictionary.
 
         Returns:
@@ -238,26 +223,48 @@ class SalesStream(LightspeedStream):
         self._handed = 0
 
 
-class SaleRelationStream(Stream):
-    """One row per element of a sale's relation (``SaleLines``, ``SalePayments``).
+class SalesStream(RelationParentStream):
+    """Sales with their SaleLines and SalePayments, incremental on ``updatetime``.
 
-    The rows come from the sales that :class:`SalesStream` reads (with its wire reader), not
-    from an endpoint of their own: no request, no drip. Each row is the element as it sits
-    in the sale record, with ``saleID`` and ``sale_updatetime`` (the sale's ``updatetime``)
-    added. The stream is incremental on ``sale_updatetime``, with one bookmark (no partition
-    per sale): an edited sale moves its ``updatetime``, so the next run reads it again and
-    re-emits all its rows. Rows arrive in ``sale_updatetime`` order, so the bookmark is
-    resumable like the sales one.
+    A sale's ``timeStamp`` is its completion time once it is completed and never moves again;
+    ``updatetime`` moves on every change (void, archive, later edits), so the stream sorts and
+    filters on it. A bookmark saved on ``timeStamp`` by an earlier version resumes on
+    ``updatetime`` from the same value: safe, as every sale's ``updatetime`` is at or after
+    its ``timeStamp``.
 
-    The schema is the relation's item schema in ``sales.json`` (one home for the field
-    list), with the primary key first and not null, then ``saleID`` and ``sale_updatetime``.
+    The sales read also feed the derived streams ``sale_lines`` and ``sale_payments``
+    (:class:`SaleRelationStream`), without a request of their own.
     """
 
-    parent_stream_type = SalesStream
-    replication_key = SALE_UPDATETIME
+    name = "sales"
+    entity = "Sale"
+    path = "/Sale.json"
+    primary_keys = ("saleID",)
+    replication_key = "updatetime"
+    sort_field = "updatetime"
+    legacy_replication_keys = ("timeStamp",)
+    load_relations = ("SaleLines", "SalePayments")
+
+
+class RelationStream(Stream):
+    """One row per element of a relation of a parent stream's records (e.g. ``SaleLines``).
+
+    The rows come from the records that the parent (a :class:`RelationParentStream`) reads
+    (with its wire reader), not from an endpoint of their own: no request, no drip. Each row
+    is the element as it sits in the parent record, with the parent's id and its change
+    marker (:attr:`replication_key`, e.g. ``sale_updatetime``) added. The stream is
+    incremental on that marker, with one bookmark (no partition per parent): a changed
+    parent moves its marker, so the next run reads it again and re-emits all its rows. Rows
+    arrive in the parent's sort order, so the bookmark is resumable like the parent's.
+
+    The schema is the relation's item schema in the parent's schema file (one home for the
+    field list), with the primary key first and not null, then the parent's id and marker.
+    """
+
+    parent_stream_type: type[RelationParentStream]
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    #: The relation of a sale record that the rows come from, e.g. ``"SaleLines"``.
+    #: The relation of a parent record that the rows come from, e.g. ``"SaleLines"``.
     relation: t.ClassVar[str]
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -270,19 +277,35 @@ class SaleRelationStream(Stream):
         super().__init__(*args, **kwargs)
         self._taken: list[dict[str, t.Any]] = []
         self._emitted = False
-        #: This sync's resume point (set by :meth:`begin_run`): rows of sales changed
+        #: This sync's resume point (set by :meth:`begin_run`): rows of parents changed
         #: before it are not taken.
         self.not_before: str | None = None
 
     @property
+    def parent_key(self) -> str:
+        """The parent's primary key, added to every row (e.g. ``saleID``)."""
+        return self.parent_stream_type.primary_keys[0]
+
+    @property
+    def parent_marker(self) -> str:
+        """The parent's change marker field (e.g. ``updatetime``)."""
+        return t.cast("str", self.parent_stream_type.replication_key)
+
+    @property
     @override
     def schema(self) -> dict:
-        return relation_schema(self.relation, self.primary_keys[0])
+        return relation_schema(
+            self.parent_stream_type.name,
+            self.relation,
+            self.primary_keys[0],
+            self.parent_key,
+            (t.cast("str", self.replication_key), self.parent_marker),
+        )
 
     @property
     @override
     def is_sorted(self) -> bool:
-        """Rows come in their sale's ``updatetime`` order (the sales stream's sort)."""
+        """Rows come in their parent's change order (the parent stream's sort)."""
         return True
 
     def begin_run(self) -> None:
@@ -299,34 +322,36 @@ class SaleRelationStream(Stream):
         self._taken = []
         self._emitted = False
 
-    def take(self, sale: dict[str, t.Any]) -> None:
-        """Keep the rows of a sale, to emit with the next :meth:`emit`.
+    def take(self, parent: dict[str, t.Any]) -> None:
+        """Keep the rows of a parent record, to emit with the next :meth:`emit`.
 
-        A sale changed before the resume point (read for another stream with an older
+        A parent changed before the resume point (read for another stream with an older
         bookmark) gives no rows. An element without its id is left out, with a warning.
 
         Args:
-            sale: A sale record as the sales stream read it.
+            parent: A record as the parent stream read it.
         """
-        updated = sale.get("updatetime")
-        if self.not_before is not None and updated is not None and updated < self.not_before:
+        changed = parent.get(self.parent_marker)
+        if self.not_before is not None and changed is not None and changed < self.not_before:
             return
-        rows = sale.get(self.relation)
+        rows = parent.get(self.relation)
         if not rows:
             return
-        sale_id = sale.get("saleID")
+        parent_id = parent.get(self.parent_key)
         key = self.primary_keys[0]
+        marker = t.cast("str", self.replication_key)
         for row in rows:
             if row.get(key) is None:
                 self.logger.warning(
-                    "Stream '%s': sale %s has a %s element without %s; left out",
+                    "Stream '%s': %s %s has a %s element without %s; left out",
                     self.name,
-                    sale_id,
+                    self.parent_stream_type.entity,
+                    parent_id,
                     self.relation,
                     key,
                 )
                 continue
-            self._taken.append({**row, "saleID": sale_id, SALE_UPDATETIME: updated})
+            self._taken.append({**row, self.parent_key: parent_id, marker: changed})
 
     def emit(self, *, force: bool = False) -> None:
         """Sync the rows taken since the last call (SCHEMA, RECORDs, STATE).
@@ -342,6 +367,17 @@ class SaleRelationStream(Stream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         rows, self._taken = self._taken, []
         return rows
+
+
+class SaleRelationStream(RelationStream):
+    """One row per element of a sale's relation (``SaleLines``, ``SalePayments``).
+
+    Rows carry ``saleID`` and ``sale_updatetime`` (the sale's ``updatetime``): an edited
+    sale moves its ``updatetime``, so the next run re-emits all its rows.
+    """
+
+    parent_stream_type = SalesStream
+    replication_key = SALE_UPDATETIME
 
 
 class SaleLinesStream(SaleRelationStream):
@@ -361,23 +397,29 @@ class SalePaymentsStream(SaleRelationStream):
 
 
 @cache
-def relation_schema(relation: str, key: str) -> dict[str, t.Any]:
-    """The schema of a derived sale stream, built from ``sales.json``.
+def relation_schema(
+    parent: str, relation: str, key: str, parent_key: str, marker: tuple[str, str]
+) -> dict[str, t.Any]:
+    """The schema of a derived stream, built from its parent's schema file.
 
     Args:
-        relation: The array property of the sales schema, e.g. ``"SaleLines"``.
+        parent: The parent stream's name (its schema file), e.g. ``"sales"``.
+        relation: The array property of the parent's schema, e.g. ``"SaleLines"``.
         key: The primary key among its item's properties.
+        parent_key: The parent's primary key, e.g. ``"saleID"``.
+        marker: The row's change-marker field and the parent's field it copies, e.g.
+            ``("sale_updatetime", "updatetime")``.
 
     Returns:
-        The item schema with ``key`` first (not null), then ``saleID`` and
-        ``sale_updatetime``, then the other properties in their order.
+        The item schema with ``key`` first (not null), then ``parent_key`` and the marker,
+        then the other properties in their order.
     """
-    sales = SCHEMAS.get_schema("sales")["properties"]
-    item = sales[relation]["items"]["properties"]
+    parent_properties = SCHEMAS.get_schema(parent)["properties"]
+    item = parent_properties[relation]["items"]["properties"]
     properties: dict[str, t.Any] = {
         key: {"type": ["integer"]},
-        "saleID": sales["saleID"],
-        SALE_UPDATETIME: sales["updatetime"],
+        parent_key: parent_properties[parent_key],
+        marker[0]: parent_properties[marker[1]],
     }
     properties.update((name, sub) for name, sub in item.items() if name not in properties)
     return {"type": "object", "properties": properties}
@@ -399,6 +441,154 @@ class ItemShopsStream(LightspeedStream):
     include_archived = False
 
 
+#: Field of every ``order_lines`` row: its purchase order's ``timeStamp``, the replication
+#: key of that stream.
+ORDER_TIMESTAMP = "order_timeStamp"
+#: Field of every ``vendor_return_items`` row: its vendor return's ``timeStamp``.
+VENDOR_RETURN_TIMESTAMP = "vendor_return_timeStamp"
+
+
+class OrdersStream(RelationParentStream):
+    """Purchase orders (``Order.json``) with their OrderLines, incremental on ``timeStamp``.
+
+    ``OrderLines`` costs 0.4 drip more per page. The orders read also feed ``order_lines``
+    (:class:`OrderLinesStream`) without a request of their own. Archived orders come too.
+    """
+
+    name = "orders"
+    entity = "Order"
+    path = "/Order.json"
+    primary_keys = ("orderID",)
+    load_relations = ("OrderLines",)
+
+
+class OrderLinesStream(RelationStream):
+    """One row per purchase-order line (``Order.OrderLines``).
+
+    Rows carry ``orderID`` and ``order_timeStamp`` (the order's ``timeStamp``). The lines
+    come with the orders page: a line edited without its order's ``timeStamp`` moving is
+    picked up when the order next changes (a full resync, without state, reads every line).
+    ``OrderLine.json`` would cost one more request per 100 lines.
+    """
+
+    name = "order_lines"
+    parent_stream_type = OrdersStream
+    replication_key = ORDER_TIMESTAMP
+    relation = "OrderLines"
+    primary_keys = ("orderLineID",)
+
+
+class TransfersStream(LightspeedStream):
+    """Inventory transfers between shops (``Inventory/Transfer.json``), on ``timeStamp``.
+
+    Their ``TransferItems`` load only on a single transfer, so the items are a stream of
+    their own (:class:`TransferItemsStream`) rather than one request per transfer.
+    """
+
+    name = "transfers"
+    entity = "Transfer"
+    path = "/Inventory/Transfer.json"
+    primary_keys = ("transferID",)
+
+
+class TransferItemsStream(LightspeedStream):
+    """The lines of every transfer (``TransferItem.json``), incremental on ``timeStamp``.
+
+    ``TransferItem.json`` is the only list of all transfer lines (the documentation calls it
+    deprecated in favour of the per-transfer ``Inventory/Transfer/{id}/TransferItems``, which
+    would cost a request per transfer). Transfer items are not archived.
+    """
+
+    name = "transfer_items"
+    entity = "TransferItem"
+    path = "/TransferItem.json"
+    primary_keys = ("transferItemID",)
+    include_archived = False
+
+
+class InventoryCountsStream(LightspeedStream):
+    """Physical inventory counts (``InventoryCount.json``): full table.
+
+    The endpoint sorts by ``inventoryCountID`` only, so every sync reads the whole table
+    (counts are few). Archived counts come too.
+    """
+
+    name = "inventory_counts"
+    entity = "InventoryCount"
+    path = "/InventoryCount.json"
+    primary_keys = ("inventoryCountID",)
+    replication_key = None
+    sort_field = None
+
+
+class InventoryCountItemsStream(LightspeedStream):
+    """The amount counted per item and count (``InventoryCountItem.json``): full table.
+
+    The endpoint sorts by ids only; its rows are not archived. Not selected by default: one
+    row per item counted, for stock-audit reporting only.
+    """
+
+    selected_by_default = False
+    name = "inventory_count_items"
+    entity = "InventoryCountItem"
+    path = "/InventoryCountItem.json"
+    primary_keys = ("inventoryCountItemID",)
+    replication_key = None
+    sort_field = None
+    include_archived = False
+
+
+class VendorReturnsStream(RelationParentStream):
+    """Returns to vendors (``VendorReturn.json``) with their items, on ``timeStamp``.
+
+    ``VendorReturnItems`` (0.4 drip more per page) also feed ``vendor_return_items``
+    (:class:`VendorReturnItemsStream`) without a request of their own.
+    """
+
+    name = "vendor_returns"
+    entity = "VendorReturn"
+    path = "/VendorReturn.json"
+    primary_keys = ("vendorReturnID",)
+    load_relations = ("VendorReturnItems",)
+
+
+class VendorReturnItemsStream(RelationStream):
+    """One row per vendor-return line, with ``vendorReturnID`` and ``vendor_return_timeStamp``."""
+
+    name = "vendor_return_items"
+    parent_stream_type = VendorReturnsStream
+    replication_key = VENDOR_RETURN_TIMESTAMP
+    relation = "VendorReturnItems"
+    primary_keys = ("vendorReturnItemID",)
+
+
+class WorkordersStream(LightspeedStream):
+    """Service and repair work orders (``Workorder.json``), incremental on ``timeStamp``.
+
+    Not selected by default: service tickets, not stock movement. Their lines and items
+    (``WorkorderLines``, ``WorkorderItems``) are not loaded.
+    """
+
+    selected_by_default = False
+    name = "workorders"
+    entity = "Workorder"
+    path = "/Workorder.json"
+    primary_keys = ("workorderID",)
+
+
+class SpecialOrdersStream(LightspeedStream):
+    """Customer special orders (``SpecialOrder.json``), incremental on ``timeStamp``.
+
+    Special orders have no ``archived`` field, so the parameter is not sent.
+    """
+
+    name = "special_orders"
+    entity = "SpecialOrder"
+    path = "/SpecialOrder.json"
+    primary_keys = ("specialOrderID",)
+    include_archived = False
+
+
 #: The streams read from an endpoint of their own.
 STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     CustomersStream,
@@ -406,10 +596,20 @@ STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     ImagesStream,
     SalesStream,
     ItemShopsStream,
+    OrdersStream,
+    TransfersStream,
+    TransferItemsStream,
+    InventoryCountsStream,
+    InventoryCountItemsStream,
+    VendorReturnsStream,
+    WorkordersStream,
+    SpecialOrdersStream,
 )
 
 #: The streams derived from another stream's records (no request of their own).
-DERIVED_STREAM_TYPES: tuple[type[SaleRelationStream], ...] = (
+DERIVED_STREAM_TYPES: tuple[type[RelationStream], ...] = (
     SaleLinesStream,
     SalePaymentsStream,
+    OrderLinesStream,
+    VendorReturnItemsStream,
 )

@@ -27,13 +27,23 @@ from .images import IMAGE
 from .items import ITEM, ITEM_SHOP
 from .price_levels import PRICE_LEVEL
 from .sales import SALE
+from .stock_movements import STOCK_MOVEMENT_ENTITIES
 
 if TYPE_CHECKING:
     from ..store import EntitySpec
 
 #: Every entity of an account, by name (the API's path segment and envelope key).
 ENTITIES: dict[str, Entity] = {
-    entity.name: entity for entity in (CUSTOMER, ITEM, SALE, IMAGE, ITEM_SHOP, PRICE_LEVEL)
+    entity.name: entity
+    for entity in (
+        CUSTOMER,
+        ITEM,
+        SALE,
+        IMAGE,
+        ITEM_SHOP,
+        PRICE_LEVEL,
+        *STOCK_MOVEMENT_ENTITIES,
+    )
 }
 #: Entities that accept POST, PUT and DELETE.
 WRITABLE = frozenset(name for name, entity in ENTITIES.items() if entity.write is not None)

@@ -31,6 +31,14 @@ ID_FIELDS = {
     "Image": "imageID",
     "Sale": "saleID",
     "ItemShop": "itemShopID",
+    "Order": "orderID",
+    "Transfer": "transferID",
+    "TransferItem": "transferItemID",
+    "InventoryCount": "inventoryCountID",
+    "InventoryCountItem": "inventoryCountItemID",
+    "VendorReturn": "vendorReturnID",
+    "Workorder": "workorderID",
+    "SpecialOrder": "specialOrderID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -38,6 +46,14 @@ SORTABLE = {
     "Image": {"imageID"},
     "Sale": {"saleID", "timeStamp", "completeTime", "updatetime"},
     "ItemShop": {"itemShopID", "timeStamp"},
+    "Order": {"orderID", "timeStamp"},
+    "Transfer": {"transferID", "timeStamp"},
+    "TransferItem": {"transferItemID", "timeStamp", "transferID"},
+    "InventoryCount": {"inventoryCountID"},
+    "InventoryCountItem": {"inventoryCountItemID", "inventoryCountID", "itemID"},
+    "VendorReturn": {"vendorReturnID", "timeStamp"},
+    "Workorder": {"workorderID", "timeStamp"},
+    "SpecialOrder": {"specialOrderID", "timeStamp"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
@@ -54,6 +70,8 @@ RELATIONS = {
     "Customer": {"Contact", "CustomFieldValues"},
     "Item": {"ItemShops", "ItemAttributes", "ItemVendorNums"},
     "Sale": {"SaleLines", "SalePayments"},
+    "Order": {"OrderLines"},
+    "VendorReturn": {"VendorReturnItems"},
 }
 RATE_HEADERS = {
     "X-LS-API-Bucket-Level": "1/90",
@@ -100,7 +118,9 @@ class FakeLightspeed:
     def __post_init__(self) -> None:
         base = re.escape(API_URL)
         self.mocker.register_uri(
-            "GET", re.compile(rf"{base}/API/V3/Account/{ACCOUNT_ID}/(\w+)\.json"), text=self._list
+            "GET",
+            re.compile(rf"{base}/API/V3/Account/{ACCOUNT_ID}/(Inventory/)?(\w+)\.json"),
+            text=self._list,
         )
         self.mocker.register_uri("GET", f"{API_URL}/API/V3/Account.json", text=self._account)
         self.mocker.register_uri("POST", TOKEN_URL, text=self._token)

@@ -14,21 +14,60 @@ from click.testing import CliRunner
 from lightspeed_client.wire import EXTRA_FIELDS
 from tap_lightspeed.tap import TapLightspeed
 from tests.tap.conftest import fast_retries
+from tests.tap.stock_movement_data import stock_movement_dataset
 
 ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
 MAIN_STREAMS = {"customers", "items", "images", "sales", "sale_lines", "sale_payments"}
-#: Derived stream -> (the sales array it comes from, its primary key).
+MAIN_STREAMS |= {
+    "orders",
+    "order_lines",
+    "transfers",
+    "transfer_items",
+    "inventory_counts",
+    "vendor_returns",
+    "vendor_return_items",
+    "special_orders",
+}
+#: Derived stream -> (parent schema, the parent's array it comes from, its primary key,
+#: the parent's key, the row's change marker, the parent's field it copies).
 DERIVED = {
-    "sale_lines": ("SaleLines", "saleLineID"),
-    "sale_payments": ("SalePayments", "salePaymentID"),
+    "sale_lines": ("sales", "SaleLines", "saleLineID", "saleID", "sale_updatetime", "updatetime"),
+    "sale_payments": (
+        "sales",
+        "SalePayments",
+        "salePaymentID",
+        "saleID",
+        "sale_updatetime",
+        "updatetime",
+    ),
+    "order_lines": (
+        "orders",
+        "OrderLines",
+        "orderLineID",
+        "orderID",
+        "order_timeStamp",
+        "timeStamp",
+    ),
+    "vendor_return_items": (
+        "vendor_returns",
+        "VendorReturnItems",
+        "vendorReturnItemID",
+        "vendorReturnID",
+        "vendor_return_timeStamp",
+        "timeStamp",
+    ),
 }
 REPLICATION_KEYS = {
     "sales": "updatetime",
     "sale_lines": "sale_updatetime",
     "sale_payments": "sale_updatetime",
+    "order_lines": "order_timeStamp",
+    "vendor_return_items": "vendor_return_timeStamp",
 }
+#: Streams whose endpoint cannot sort by ``timeStamp``: read whole on every sync.
+FULL_TABLE = {"inventory_counts", "inventory_count_items"}
 REGENERATE = "tap-lightspeed --discover > catalog/catalog.json"
 
 
@@ -64,30 +103,34 @@ def test_catalog_selects_the_main_streams_with_the_schema_files():
     assert _selected(catalog) == MAIN_STREAMS
     for entry in catalog["streams"]:
         stream = entry["tap_stream_id"]
-        assert entry["replication_method"] == "INCREMENTAL"
-        assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
-        if stream not in DERIVED:  # those are built from sales.json: see below
+        if stream in FULL_TABLE:
+            assert entry["replication_method"] == "FULL_TABLE"
+            assert entry.get("replication_key") is None
+        else:
+            assert entry["replication_method"] == "INCREMENTAL"
+            assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
+        if stream not in DERIVED:  # those are built from their parent's file: see below
             schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
             assert entry["schema"] == schema, stream
 
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))
-def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(stream):
-    relation, key = DERIVED[stream]
-    sales = json.loads((SCHEMAS / "sales.json").read_text())["properties"]
-    item = sales[relation]["items"]["properties"]
+def test_derived_schemas_are_the_parent_array_items_with_key_parent_and_marker(stream):
+    parent, relation, key, parent_key, marker, parent_marker = DERIVED[stream]
+    parent_properties = json.loads((SCHEMAS / f"{parent}.json").read_text())["properties"]
+    item = parent_properties[relation]["items"]["properties"]
     entry = next(
         e for e in json.loads(CATALOG.read_text())["streams"] if e["tap_stream_id"] == stream
     )
     properties = entry["schema"]["properties"]
     assert entry["key_properties"] == [key]
-    assert list(properties)[:3] == [key, "saleID", "sale_updatetime"]
+    assert list(properties)[:3] == [key, parent_key, marker]
     assert properties[key] == {"type": ["integer"]}
-    assert properties["saleID"] == {"type": ["integer"]}
-    assert properties["sale_updatetime"] == sales["updatetime"]
-    assert set(properties) == {*item, "saleID", "sale_updatetime"}
+    assert properties[parent_key] == {"type": ["integer"]}
+    assert properties[marker] == parent_properties[parent_marker]
+    assert set(properties) == {*item, parent_key, marker}
     for name, sub in item.items():
-        if name not in {key, "saleID"}:
+        if name not in {key, parent_key}:
             assert properties[name] == sub, name
 
 
@@ -149,10 +192,12 @@ def test_cli_sync_with_config_env(api, config, monkeypatch):
     for key, value in config.items():
         monkeypatch.setenv(f"TAP_LIGHTSPEED_{key.upper()}", str(value))
     fast_retries(config)
+    api.data.update(stock_movement_dataset())
     result = CliRunner().invoke(TapLightspeed.cli, ["--config", "ENV"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     records = [m for m in messages if m["type"] == "RECORD"]
     assert {m["stream"] for m in records} == MAIN_STREAMS
-    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5  # + 9 sale lines, 5 sale payments
+    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5 + 6 * 5 + 7 + 7  # + 9 sale lines, 5 payments,
+    # 6 stock-movement streams of 5 records, 7 order lines and 7 vendor-return items
     assert messages[-1]["type"] == "STATE"

@@ -222,7 +222,7 @@ def test_an_element_without_its_id_is_left_out_with_a_warning(api, config, caplo
     assert len(result.records["sales"][0]["SaleLines"]) == 3  # sales keeps what came
     assert any(
         "'sale_lines'" in r.getMessage()
-        and "sale 1" in r.getMessage()
+        and "Sale 1" in r.getMessage()
         and "saleLineID" in r.getMessage()
         for r in caplog.records
     )

@@ -14,11 +14,24 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_lightspeed.tap import TapLightspeed
 from tests.tap.conftest import base_config, catalog_for
 from tests.tap.fake_api import FakeLightspeed
+from tests.tap.stock_movement_data import stock_movement_dataset
 from tests.tap.wire_data import standard_dataset
 
 _TOKEN_DIR = Path(tempfile.mkdtemp(prefix="tap-lightspeed-sdk-tests-"))
 SAMPLE_CONFIG = base_config(str(_TOKEN_DIR / "tokens.json"), start_date="2024-01-01T00:00:00Z")
 ALL_STREAMS = {"customers", "items", "images", "sales", "item_shops", "sale_lines", "sale_payments"}
+ALL_STREAMS |= {
+    "orders",
+    "order_lines",
+    "transfers",
+    "transfer_items",
+    "inventory_counts",
+    "inventory_count_items",
+    "vendor_returns",
+    "vendor_return_items",
+    "workorders",
+    "special_orders",
+}
 
 _StandardTests = get_tap_test_class(
     TapLightspeed,
@@ -35,5 +48,5 @@ class TestTapLightspeed(_StandardTests):  # type: ignore[misc,valid-type]
     @classmethod
     def _fake_api(cls) -> Any:
         with requests_mock.Mocker() as mocker:
-            yield FakeLightspeed(mocker, data=standard_dataset())
+            yield FakeLightspeed(mocker, data={**standard_dataset(), **stock_movement_dataset()})
         shutil.rmtree(_TOKEN_DIR, ignore_errors=True)
