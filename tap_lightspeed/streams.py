@@ -6,11 +6,10 @@ import sys
 import typing as t
 from functools import cache
 
-from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from lightspeed_client.wire import normalize_timestamp
-from tap_lightspeed.client import SCHEMAS, LightspeedStream
+from tap_lightspeed.client import ACCOUNT_ID, SCHEMAS, AccountStream, LightspeedStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -238,7 +237,7 @@ class SalesStream(LightspeedStream):
         self._handed = 0
 
 
-class SaleRelationStream(Stream):
+class SaleRelationStream(AccountStream):
     """One row per element of a sale's relation (``SaleLines``, ``SalePayments``).
 
     The rows come from the sales that :class:`SalesStream` reads (with its wire reader), not
@@ -250,7 +249,8 @@ class SaleRelationStream(Stream):
     resumable like the sales one.
 
     The schema is the relation's item schema in ``sales.json`` (one home for the field
-    list), with the primary key first and not null, then ``saleID`` and ``sale_updatetime``.
+    list), with ``account_id`` and the primary key first and not null, then ``saleID`` and
+    ``sale_updatetime``.
     """
 
     parent_stream_type = SalesStream
@@ -277,7 +277,7 @@ class SaleRelationStream(Stream):
     @property
     @override
     def schema(self) -> dict:
-        return relation_schema(self.relation, self.primary_keys[0])
+        return relation_schema(self.relation, self.entity_keys[0])
 
     @property
     @override
@@ -315,7 +315,7 @@ class SaleRelationStream(Stream):
         if not rows:
             return
         sale_id = sale.get("saleID")
-        key = self.primary_keys[0]
+        key = self.entity_keys[0]
         for row in rows:
             if row.get(key) is None:
                 self.logger.warning(
@@ -326,7 +326,9 @@ class SaleRelationStream(Stream):
                     key,
                 )
                 continue
-            self._taken.append({**row, "saleID": sale_id, SALE_UPDATETIME: updated})
+            self._taken.append(
+                self.stamp_account({**row, "saleID": sale_id, SALE_UPDATETIME: updated})
+            )
 
     def emit(self, *, force: bool = False) -> None:
         """Sync the rows taken since the last call (SCHEMA, RECORDs, STATE).
@@ -369,12 +371,13 @@ def relation_schema(relation: str, key: str) -> dict[str, t.Any]:
         key: The primary key among its item's properties.
 
     Returns:
-        The item schema with ``key`` first (not null), then ``saleID`` and
-        ``sale_updatetime``, then the other properties in their order.
+        The item schema with ``account_id`` and ``key`` first (not null), then ``saleID``
+        and ``sale_updatetime``, then the other properties in their order.
     """
     sales = SCHEMAS.get_schema("sales")["properties"]
     item = sales[relation]["items"]["properties"]
     properties: dict[str, t.Any] = {
+        ACCOUNT_ID: sales[ACCOUNT_ID],
         key: {"type": ["integer"]},
         "saleID": sales["saleID"],
         SALE_UPDATETIME: sales["updatetime"],

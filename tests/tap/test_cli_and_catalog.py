@@ -68,7 +68,14 @@ def test_catalog_selects_the_main_streams_with_the_schema_files():
         assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
         if stream not in DERIVED:  # those are built from sales.json: see below
             schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
-            assert entry["schema"] == schema, stream
+            properties = entry["schema"]["properties"]
+            assert list(properties)[0] == "account_id", stream
+            assert properties["account_id"] == {"type": ["string"]}, stream
+            assert entry["schema"] == {
+                **schema,
+                "properties": {"account_id": {"type": ["string"]}, **schema["properties"]},
+            }, stream
+            assert entry["key_properties"][0] == "account_id", stream
 
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))
@@ -80,12 +87,13 @@ def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(
         e for e in json.loads(CATALOG.read_text())["streams"] if e["tap_stream_id"] == stream
     )
     properties = entry["schema"]["properties"]
-    assert entry["key_properties"] == [key]
-    assert list(properties)[:3] == [key, "saleID", "sale_updatetime"]
+    assert entry["key_properties"] == ["account_id", key]
+    assert list(properties)[:4] == ["account_id", key, "saleID", "sale_updatetime"]
+    assert properties["account_id"] == {"type": ["string"]}
     assert properties[key] == {"type": ["integer"]}
     assert properties["saleID"] == {"type": ["integer"]}
     assert properties["sale_updatetime"] == sales["updatetime"]
-    assert set(properties) == {*item, "saleID", "sale_updatetime"}
+    assert set(properties) == {"account_id", *item, "saleID", "sale_updatetime"}
     for name, sub in item.items():
         if name not in {key, "saleID"}:
             assert properties[name] == sub, name
