@@ -22,7 +22,7 @@ FAMILY = {"customers", "items", "images", "sales", "sale_lines", "sale_payments"
 
 def test_every_stream_starts_with_account_id_in_its_schema_and_key(config):
     for stream in TapLightspeed(config=config, parse_env_config=False).streams.values():
-        assert list(stream.schema["properties"])[0] == "account_id", stream.name
+        assert next(iter(stream.schema["properties"])) == "account_id", stream.name
         assert stream.schema["properties"]["account_id"] == {"type": ["string"]}, stream.name
         assert stream.primary_keys[0] == "account_id", stream.name
         assert len(stream.primary_keys) == 2, stream.name  # the account, then the entity's id

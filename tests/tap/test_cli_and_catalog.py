@@ -69,7 +69,7 @@ def test_catalog_selects_the_main_streams_with_the_schema_files():
         if stream not in DERIVED:  # those are built from sales.json: see below
             schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
             properties = entry["schema"]["properties"]
-            assert list(properties)[0] == "account_id", stream
+            assert next(iter(properties)) == "account_id", stream
             assert properties["account_id"] == {"type": ["string"]}, stream
             assert entry["schema"] == {
                 **schema,
