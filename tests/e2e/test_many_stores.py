@@ -11,13 +11,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lightspeed_sandbox import Sandbox
 
-from .conftest import MELTANO, PLUGIN_BINS, MeltanoRunner, pg_url, psql, query, small_sandbox
+from .conftest import MeltanoRunner, pg_url, psql, query, small_sandbox
 
 #: Tables and the sandbox entity and id behind each.
 TABLES = {
@@ -52,11 +53,10 @@ def loaded_ids(schema: str, table: str, key: str) -> dict[str, set[int]]:
 
 
 @pytest.fixture(scope="module")
-def two_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoStores]:
+def two_stores(
+    meltano_installed: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TwoStores]:
     """Sync both sandbox accounts into one schema, then store B alone once more."""
-    for path in [MELTANO, PLUGIN_BINS["tap-lightspeed"], PLUGIN_BINS["target-postgres"]]:
-        if not path.exists():
-            pytest.fail(f"{path} is missing: run scripts/test, which installs Meltano's plugins")
     schema = f"e2e_{uuid.uuid4().hex[:12]}"
     runner = MeltanoRunner(workdir=tmp_path_factory.mktemp("many-stores"))
     with Sandbox(small_sandbox(accounts=2, customers=60, items=40, sales=50)) as sb:
