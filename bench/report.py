@@ -222,6 +222,20 @@ def targets(figures: Figures) -> list[Target]:
             unit="%",
         ),
         Target("Tap: 0 429s", "pacing.tap.429s", "==", 0, digits=0),
+        Target(
+            "Full sync: requests = one per 100 records of each endpoint (the floor)",
+            "full_sync.extra_requests",
+            "==",
+            0,
+            digits=0,
+        ),
+        Target(
+            "Full sync: bucket units = the floor's (documented cost of those pages)",
+            "full_sync.extra_units",
+            "==",
+            0,
+        ),
+        Target("Full sync: 0 429s", "full_sync.all_429s", "==", 0, digits=0),
         Target("Target: 0 429s", "target_pacing.429s.total", "==", 0, digits=0),
         Target(
             "Target: an unchanged second run makes 0 API requests",
@@ -359,6 +373,24 @@ def figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
                     f"**{show(f, f'{p}.429s', 0)}** 429s; completed in {runs_true(f, f'{p}.ok')}",
                 )
             )
+    if "full_sync.requests" in f:
+        volumes_text = ", ".join(
+            f"{median(f, f'full_sync.settings.{k}') or 0:,.0f} {k}"
+            for k in ("customers", "items", "sales")
+        )
+        rows.append(
+            (
+                "2",
+                f"Tap full sync of the whole store, {volumes_text}, every default stream, "
+                f"drip {median(f, 'full_sync.settings.drip_rate') or 0:g}/s "
+                "(`bench_full_sync.py`)",
+                f"**{show(f, 'full_sync.requests', 0)}** requests vs floor "
+                f"{show(f, 'full_sync.floor_requests', 0)}; **{show(f, 'full_sync.units')}** "
+                f"units vs floor {show(f, 'full_sync.floor_units')}",
+                f"**{show(f, 'full_sync.all_429s', 0)}** 429s; completed in "
+                f"{runs_true(f, 'full_sync.ok')}",
+            )
+        )
     if "target_pacing.utilisation" in f:
         rows.append(
             (
@@ -554,6 +586,11 @@ HOW_MADE = """\
    Efficiency = theoretical shortest span / measured span (server-side times of the first and
    last page). The stock comparison is a plain `RESTStream` (SDK default: 429 retriable,
    `backoff.expo(factor=2)`, 5 tries, no pacing) on the same sandbox, bucket emptied first.
+   The full-sync row (`bench_full_sync.py`) syncs every stream selected by default from an
+   empty state and counts the account's API requests, bucket units (logged request costs) and
+   429s against the floor: per endpoint `max(1, ceil(records / 100))` requests, each at the
+   documented price of a list page with the tap's relations (1, +0.1 per to-one and +0.2 per
+   to-many relation, doubled on list endpoints). Derived streams cost nothing.
 3. **Target pacing**: the target engineer's `bench_target_pacing.py` (customers and items copied
    into an empty account; utilisation = (units spent - bucket size) / elapsed / drip); the
    second-run row runs `target-lightspeed` twice on the same input and ledger and counts the

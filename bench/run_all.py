@@ -8,6 +8,8 @@
    an unchanged second run of the target.
 4. Memory: ``bench_memory.py`` (tap at 100k/300k/1M customers, target at 50k/200k).
 5. Sandbox throughput: ``bench_sandbox.py``'s default cases (50k records each).
+6. Tap full sync: ``bench_full_sync.py`` (the whole sandbox store, every default stream;
+   requests and bucket units against the floor of one request per 100 records).
 
 ``--repeat N`` (default 3) runs the whole list N times, one benchmark after the other (heavy
 runs are sequential on purpose: the machine may be shared). The JSON keeps every run's raw
@@ -49,6 +51,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import report  # noqa: E402
+from bench_full_sync import VOLUMES, run_full_sync  # noqa: E402
 from bench_memory import run_memory  # noqa: E402
 from bench_pacing import BIN, run_pacing  # noqa: E402
 from bench_sandbox import CASES  # noqa: E402
@@ -221,6 +224,9 @@ def steps(quick: bool) -> dict[str, Callable[[], Any]]:
         "second_run": lambda: second_run_requests(*writes),
         "memory": lambda: run_memory(quick),
         "sandbox": lambda: sandbox_throughput(5_000 if quick else 50_000),
+        "full_sync": lambda: run_full_sync(
+            **{name: n // 10 if quick else n for name, n in VOLUMES.items()}
+        ),
     }
 
 

@@ -11,7 +11,7 @@ import typing as t
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk import RESTStream, SchemaDirectory, Stream, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
@@ -40,8 +40,27 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Auth, Context, RequestFunc
     from singer_sdk.singerlib import SelectionMask
 
+#: Field of every record of every stream: the Lightspeed account the record comes from,
+#: first in each schema and each stream's key, so several accounts' rows can share a table.
+#: A string, like the ``account_id`` setting and the account in every API path: an id to
+#: match on, never to compute with (and no warehouse column to widen should ids grow).
+ACCOUNT_ID = "account_id"
+
+#: The JSON schema of :data:`ACCOUNT_ID` (never null).
+ACCOUNT_ID_SCHEMA: dict[str, t.Any] = {"type": ["string"]}
+
+
+class AccountSchemaDirectory(SchemaDirectory):
+    """The stream schema files, each read with :data:`ACCOUNT_ID` as its first property."""
+
+    @override
+    def fetch_schema(self, key: str) -> dict[str, t.Any]:
+        schema = super().fetch_schema(key)
+        return {**schema, "properties": {ACCOUNT_ID: ACCOUNT_ID_SCHEMA, **schema["properties"]}}
+
+
 #: Where the stream JSON schemas live (one ``<stream name>.json`` file per stream).
-SCHEMAS = SchemaDirectory(schemas)
+SCHEMAS = AccountSchemaDirectory(schemas)
 
 #: Statuses that a too-heavy page produces (section 9 of the API reference): the request is
 #: retried with a smaller ``limit`` before giving up.
@@ -137,7 +156,64 @@ def _without_deselected_extra(
     return {**schema, "properties": kept}
 
 
-class LightspeedStream(RESTStream[str | None]):
+class AccountStream(Stream):
+    """Base of every tap stream: each record carries the account it comes from.
+
+    The schema has :data:`ACCOUNT_ID` first (:class:`AccountSchemaDirectory`); the key is
+    ``account_id`` then the class's ``primary_keys`` (the entity's own id), so the rows of two
+    accounts never overwrite each other in one table. A stream adds the field with
+    :meth:`stamp_account`.
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Initialize the stream (same arguments as :class:`~singer_sdk.Stream`).
+
+        Args:
+            *args: Positional arguments for the SDK stream.
+            **kwargs: Keyword arguments for the SDK stream.
+        """
+        super().__init__(*args, **kwargs)
+        self.primary_keys = (ACCOUNT_ID, *self.entity_keys)
+
+    @property
+    def entity_keys(self) -> tuple[str, ...]:
+        """The entity's own key within one account (the class's ``primary_keys``)."""
+        return tuple(type(self).primary_keys)
+
+    @cached_property
+    def lightspeed(self) -> LightspeedClient:
+        """The shared client (one per process and credentials: pacing and tokens)."""
+        return LightspeedClient.for_config(dict(self.config))
+
+    @cached_property
+    def account_stamp(self) -> str | None:
+        """The value of :data:`ACCOUNT_ID` in this run's records, known once per run.
+
+        It is the ``account_id`` setting, else the account of ``GET /API/V3/Account.json``
+        (the shared client asks once). None when the effective schema has no ``account_id``
+        (an input catalog saved by a version before it): records then keep that catalog's
+        shape.
+        """
+        if ACCOUNT_ID not in self.effective_schema.get("properties", {}):
+            return None
+        return self.lightspeed.account_id
+
+    def stamp_account(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Set :data:`ACCOUNT_ID` on a record, in place (unless the catalog lacks the field).
+
+        Args:
+            record: A record of this stream.
+
+        Returns:
+            The same record.
+        """
+        account = self.account_stamp
+        if account is not None:
+            record[ACCOUNT_ID] = account
+        return record
+
+
+class LightspeedStream(AccountStream, RESTStream[str | None]):
     """A V3 list endpoint ``/API/V3/Account/{accountID}/{entity}.json``.
 
     Subclasses set :attr:`entity` (the wire resource key), ``path`` (``/<entity>.json``),
@@ -247,11 +323,6 @@ class LightspeedStream(RESTStream[str | None]):
         return normalize_timestamp(value) if value else None
 
     # -- HTTP -----------------------------------------------------------------------------
-
-    @cached_property
-    def lightspeed(self) -> LightspeedClient:
-        """The shared client (one per process and credentials: pacing and tokens)."""
-        return LightspeedClient.for_config(dict(self.config))
 
     @property
     @override
@@ -449,11 +520,11 @@ class LightspeedStream(RESTStream[str | None]):
             context: Stream partition or context dictionary.
 
         Returns:
-            The record, or None to skip it.
+            The record with its ``account_id``, or None to skip it.
         """
         not_before = self._not_before
         if not_before is not None:
             value = row.get(self.replication_key)
             if value is not None and value < not_before:
                 return None
-        return row
+        return self.stamp_account(row)

@@ -6,11 +6,10 @@ import sys
 import typing as t
 from functools import cache
 
-from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from lightspeed_client.wire import normalize_timestamp
-from tap_lightspeed.client import SCHEMAS, LightspeedStream
+from tap_lightspeed.client import ACCOUNT_ID, SCHEMAS, AccountStream, LightspeedStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -246,7 +245,7 @@ class SalesStream(RelationParentStream):
     load_relations = ("SaleLines", "SalePayments")
 
 
-class RelationStream(Stream):
+class RelationStream(AccountStream):
     """One row per element of a relation of a parent stream's records (e.g. ``SaleLines``).
 
     The rows come from the records that the parent (a :class:`RelationParentStream`) reads
@@ -297,7 +296,7 @@ class RelationStream(Stream):
         return relation_schema(
             self.parent_stream_type.name,
             self.relation,
-            self.primary_keys[0],
+            self.entity_keys[0],
             self.parent_key,
             (t.cast("str", self.replication_key), self.parent_marker),
         )
@@ -338,7 +337,7 @@ class RelationStream(Stream):
         if not rows:
             return
         parent_id = parent.get(self.parent_key)
-        key = self.primary_keys[0]
+        key = self.entity_keys[0]
         marker = t.cast("str", self.replication_key)
         for row in rows:
             if row.get(key) is None:
@@ -351,7 +350,9 @@ class RelationStream(Stream):
                     key,
                 )
                 continue
-            self._taken.append({**row, self.parent_key: parent_id, marker: changed})
+            self._taken.append(
+                self.stamp_account({**row, self.parent_key: parent_id, marker: changed})
+            )
 
     def emit(self, *, force: bool = False) -> None:
         """Sync the rows taken since the last call (SCHEMA, RECORDs, STATE).
@@ -411,12 +412,13 @@ def relation_schema(
             ``("sale_updatetime", "updatetime")``.
 
     Returns:
-        The item schema with ``key`` first (not null), then ``parent_key`` and the marker,
-        then the other properties in their order.
+        The item schema with ``account_id`` and ``key`` first (not null), then
+        ``parent_key`` and the marker, then the other properties in their order.
     """
     parent_properties = SCHEMAS.get_schema(parent)["properties"]
     item = parent_properties[relation]["items"]["properties"]
     properties: dict[str, t.Any] = {
+        ACCOUNT_ID: parent_properties[ACCOUNT_ID],
         key: {"type": ["integer"]},
         parent_key: parent_properties[parent_key],
         marker[0]: parent_properties[marker[1]],

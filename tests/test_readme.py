@@ -32,7 +32,13 @@ COMMANDS = {
     "lightspeed-sandbox": ["serve", "--help"],
 }
 #: Meltano's own options the pages use (Meltano is not installed in the project's environment).
-MELTANO_FLAGS = {"--environment", "--full-refresh", "--force", "--no-state-update"}
+MELTANO_FLAGS = {
+    "--environment",
+    "--full-refresh",
+    "--force",
+    "--no-state-update",
+    "--refresh-catalog",
+}
 
 
 def run_generator(*args: str) -> subprocess.CompletedProcess[str]:

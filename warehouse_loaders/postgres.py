@@ -8,12 +8,16 @@ documented extension point, ``SQLConnector.jsonschema_to_sql``. Everything else 
 loading, merging, ``--about``) is target-postgres's own.
 
 Tables that an unchanged target-postgres created keep their column types; the statements that
-convert them are in docs/warehouses.md ("Column types in PostgreSQL").
+convert them are in docs/warehouses.md ("Column types in PostgreSQL"). A table whose primary key
+is not the stream's key (tap-lightspeed added ``account_id`` to every key) is refused before
+anything is written, with the statements that move it to the new key: target-postgres would add
+the column but keep the old primary key, and every merge would then fail on it.
 """
 
 from __future__ import annotations
 
 import functools
+import typing as t
 
 import sqlalchemy
 from singer_sdk.sql.connector import JSONSchemaToSQL
@@ -36,6 +40,15 @@ class ColumnTypeError(Exception):
     """An existing column holds a type this loader cannot write (an array, e.g. ``jsonb[]``)."""
 
 
+class PrimaryKeyChangedError(Exception):
+    """An existing table's primary key is not the stream's key properties."""
+
+
+def _quoted(names: t.Iterable[str]) -> str:
+    """Return column names as a quoted SQL list: ``"a", "b"``."""
+    return ", ".join(f'"{name}"' for name in names)
+
+
 def _timestamp_with_time_zone(_schema: dict) -> TIMESTAMP:
     """Return the column type of a ``date-time``: ``timestamp with time zone``."""
     return TIMESTAMP(timezone=True)
@@ -56,6 +69,84 @@ class TypedPostgresConnector(PostgresConnector):
         to_sql.register_format_handler("date-time", _timestamp_with_time_zone)
         to_sql.register_type_handler("array", JSONB)
         return to_sql
+
+    @override
+    def prepare_table(  # type: ignore[override]
+        self,
+        full_table_name: str,
+        schema: dict,
+        primary_keys: t.Sequence[str],
+        connection: sqlalchemy.engine.Connection,
+        partition_keys: list[str] | None = None,
+        as_temp_table: bool = False,
+    ) -> sqlalchemy.Table:
+        """Refuse a table whose primary key differs from the stream's key, else as target-postgres.
+
+        Raises:
+            PrimaryKeyChangedError: the table has another primary key; the message holds the
+                statements that move it (and its rows) to the stream's key.
+        """
+        if not as_temp_table and primary_keys and self.table_exists(full_table_name):
+            _, schema_name, table_name = self.parse_full_table_name(full_table_name)
+            inspector = sqlalchemy.inspect(connection)
+            current = inspector.get_pk_constraint(table_name, schema=schema_name)
+            current_keys = list(current.get("constrained_columns") or [])
+            if current_keys and set(current_keys) != set(primary_keys):
+                raise PrimaryKeyChangedError(
+                    self._key_change_message(
+                        schema_name, table_name, current, primary_keys, schema, connection
+                    )
+                )
+        return super().prepare_table(
+            full_table_name,
+            schema,
+            primary_keys,
+            connection,
+            partition_keys=partition_keys,
+            as_temp_table=as_temp_table,
+        )
+
+    def _key_change_message(
+        self,
+        schema_name: str | None,
+        table_name: str,
+        current: dict[str, t.Any],
+        primary_keys: t.Sequence[str],
+        schema: dict,
+        connection: sqlalchemy.engine.Connection,
+    ) -> str:
+        """The error of a changed key, with the statements that keep the table's rows.
+
+        A key column the table lacks is added and filled; the only such column tap-lightspeed
+        adds is ``account_id``, whose value for the existing rows is the account they came
+        from (one account per table before ``account_id`` existed).
+        """
+        table = f'"{schema_name}"."{table_name}"'
+        columns = {
+            c["name"] for c in sqlalchemy.inspect(connection).get_columns(table_name, schema_name)
+        }
+        statements = []
+        for key in primary_keys:
+            if key not in columns:
+                sql_type = self.to_sql_type(schema["properties"].get(key, {}))
+                type_name = sql_type.compile(dialect=self._engine.dialect)
+                statements.append(f'ALTER TABLE {table} ADD COLUMN "{key}" {type_name};')
+            if key not in current["constrained_columns"]:
+                value = "<your Lightspeed account id>" if key == "account_id" else f"<{key}>"
+                statements.append(
+                    f'UPDATE {table} SET "{key}" = \'{value}\' WHERE "{key}" IS NULL;'
+                )
+        statements.append(
+            f'ALTER TABLE {table} DROP CONSTRAINT "{current["name"]}", '
+            f"ADD PRIMARY KEY ({_quoted(primary_keys)});"
+        )
+        return (
+            f"Table {table} has the primary key ({_quoted(current['constrained_columns'])}) but "
+            f"the stream's key is ({_quoted(primary_keys)}): its rows would collide with the "
+            "new ones. Nothing was written. Keep the rows (and the bookmarks) with: "
+            + " ".join(statements)
+            + " Or drop the table and load it again from the start (--full-refresh)."
+        )
 
     @functools.cached_property
     def _naive_time_columns(self) -> set[str]:

@@ -21,6 +21,11 @@ from target_lightspeed.mapping.fields import (
 if TYPE_CHECKING:
     from target_lightspeed.mapping.items import PriceLevels
 
+#: tap-lightspeed's field naming the source account of every record: not written, and no
+#: "unknown column" warning (the source account's ids are the ledger's source ids as they are;
+#: copying several source accounts into one target takes one ledger per source account).
+SOURCE_ACCOUNT_FIELD = "account_id"
+
 
 @dataclass
 class MapperSettings:
@@ -191,7 +196,10 @@ class RecordMapper:
         extra = sorted(
             key
             for key, value in record.items()
-            if key not in known and not key.startswith("_sdc_") and value not in (None, "")
+            if key not in known
+            and key != SOURCE_ACCOUNT_FIELD
+            and not key.startswith("_sdc_")
+            and value not in (None, "")
         )
         if extra:
             self._warn_once(

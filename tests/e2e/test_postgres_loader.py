@@ -31,10 +31,17 @@ SCHEMA = {
 }
 
 
-def singer_input(*records: dict) -> str:
+#: The sales schema since every tap-lightspeed stream names its account, first in the key.
+ACCOUNT_SCHEMA = {
+    **SCHEMA,
+    "properties": {"account_id": {"type": ["string"]}, **SCHEMA["properties"]},
+}
+
+
+def singer_input(*records: dict, schema: dict = SCHEMA, keys: tuple[str, ...] = ("saleID",)) -> str:
     """A Singer stream of sales: the schema message, then the records."""
     messages = [
-        {"type": "SCHEMA", "stream": "sales", "key_properties": ["saleID"], "schema": SCHEMA}
+        {"type": "SCHEMA", "stream": "sales", "key_properties": list(keys), "schema": schema}
     ]
     messages += [{"type": "RECORD", "stream": "sales", "record": r} for r in records]
     return "".join(json.dumps(m) + "\n" for m in messages)
@@ -47,7 +54,13 @@ def schema_name(meltano_installed: Path) -> Iterator[str]:
     psql(f"drop schema if exists {name} cascade;")
 
 
-def load(tmp_path: Path, schema_name: str, *records: dict) -> subprocess.CompletedProcess:
+def load(
+    tmp_path: Path,
+    schema_name: str,
+    *records: dict,
+    schema: dict = SCHEMA,
+    keys: tuple[str, ...] = ("saleID",),
+) -> subprocess.CompletedProcess:
     config = tmp_path / "target-postgres.json"
     config.write_text(
         json.dumps({**PG, "port": int(PG["port"]), "default_target_schema": schema_name}),
@@ -55,7 +68,7 @@ def load(tmp_path: Path, schema_name: str, *records: dict) -> subprocess.Complet
     )
     return subprocess.run(
         [str(LOADER), "--config", str(config)],
-        input=singer_input(*records),
+        input=singer_input(*records, schema=schema, keys=keys),
         capture_output=True,
         text=True,
         timeout=120,
@@ -124,4 +137,43 @@ def test_tables_of_an_unchanged_target_postgres_get_the_statements_to_convert(
     assert rows == [
         {"id": 1, "ts": "2026-01-01T10:00:00", "lines": [{"unitPrice": 1}]},
         {"id": 2, "ts": "2026-01-02T10:00:00", "lines": [{"unitPrice": 2}]},
+    ]
+
+
+def test_a_table_keyed_before_account_id_is_refused_with_the_statements_that_keep_it(
+    tmp_path: Path, schema_name: str
+) -> None:
+    # Loaded by a tap-lightspeed before account_id: the primary key is ("saleID").
+    old = [{"saleID": i, "timeStamp": "2026-01-01T10:00:00+00:00"} for i in (1, 2)]
+    assert load(tmp_path, schema_name, *old).returncode == 0
+    new_key = {"schema": ACCOUNT_SCHEMA, "keys": ("account_id", "saleID")}
+    sale = {"account_id": "111", "saleID": 1, "timeStamp": "2026-01-03T10:00:00+00:00"}
+
+    refused = load(tmp_path, schema_name, sale, **new_key)
+    assert refused.returncode != 0
+    assert (
+        f'Table "{schema_name}"."sales" has the primary key ("saleID") but the stream\'s key '
+        'is ("account_id", "saleID")'
+    ) in refused.stderr
+    # Refused before anything changed: no new column, the same rows.
+    assert "account_id" not in column_types(schema_name)
+    assert query(f"select count(*) as n from {schema_name}.sales") == [{"n": 2}]
+
+    # (the message is logged, then raised: the same statements twice)
+    statements = list(dict.fromkeys(re.findall(r"(?:ALTER TABLE|UPDATE) .*?;", refused.stderr)))
+    assert len(statements) == 3
+    for statement in statements:  # the rows came from account 111
+        psql(statement.replace("<your Lightspeed account id>", "111"))
+
+    other = {"account_id": "222", "saleID": 1, "timeStamp": "2026-01-04T10:00:00+00:00"}
+    loaded = load(tmp_path, schema_name, sale, other, **new_key)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    rows = query(
+        f"""select account_id, "saleID" as id, "timeStamp" at time zone 'UTC' as ts
+        from {schema_name}.sales order by 1, 2"""
+    )
+    assert rows == [
+        {"account_id": "111", "id": 1, "ts": "2026-01-03T10:00:00"},  # updated in place
+        {"account_id": "111", "id": 2, "ts": "2026-01-01T10:00:00"},
+        {"account_id": "222", "id": 1, "ts": "2026-01-04T10:00:00"},  # same id, its own row
     ]

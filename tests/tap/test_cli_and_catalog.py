@@ -111,7 +111,14 @@ def test_catalog_selects_the_main_streams_with_the_schema_files():
             assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
         if stream not in DERIVED:  # those are built from their parent's file: see below
             schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
-            assert entry["schema"] == schema, stream
+            properties = entry["schema"]["properties"]
+            assert next(iter(properties)) == "account_id", stream
+            assert properties["account_id"] == {"type": ["string"]}, stream
+            assert entry["schema"] == {
+                **schema,
+                "properties": {"account_id": {"type": ["string"]}, **schema["properties"]},
+            }, stream
+            assert entry["key_properties"][0] == "account_id", stream
 
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))
@@ -123,12 +130,13 @@ def test_derived_schemas_are_the_parent_array_items_with_key_parent_and_marker(s
         e for e in json.loads(CATALOG.read_text())["streams"] if e["tap_stream_id"] == stream
     )
     properties = entry["schema"]["properties"]
-    assert entry["key_properties"] == [key]
-    assert list(properties)[:3] == [key, parent_key, marker]
+    assert entry["key_properties"] == ["account_id", key]
+    assert list(properties)[:4] == ["account_id", key, parent_key, marker]
+    assert properties["account_id"] == {"type": ["string"]}
     assert properties[key] == {"type": ["integer"]}
     assert properties[parent_key] == {"type": ["integer"]}
     assert properties[marker] == parent_properties[parent_marker]
-    assert set(properties) == {*item, parent_key, marker}
+    assert set(properties) == {"account_id", *item, parent_key, marker}
     for name, sub in item.items():
         if name not in {key, parent_key}:
             assert properties[name] == sub, name

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.tap.conftest import bookmark_state, catalog_for, run_sync
+from tests.tap.fake_api import ACCOUNT_ID
 from tests.tap.wire_data import sale, ts
 
 DERIVED = {
@@ -28,7 +29,12 @@ def test_one_row_per_element_with_its_sale_id_and_updatetime(api, config, stream
     relation, key = DERIVED[stream]
     records = run_sync(config, streams=FAMILY).records
     expected = [
-        {**element, "saleID": sale_record["saleID"], "sale_updatetime": sale_record["updatetime"]}
+        {
+            **element,
+            "saleID": sale_record["saleID"],
+            "sale_updatetime": sale_record["updatetime"],
+            "account_id": ACCOUNT_ID,
+        }
         for sale_record in records["sales"]
         for element in sale_record[relation]
     ]

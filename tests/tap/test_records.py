@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from tests.tap.conftest import STREAM_ENTITIES, catalog_for, run_sync
+from tests.tap.fake_api import ACCOUNT_ID
 from tests.tap.wire_data import customer, image, item, sale
 
 SCHEMA_DIR = Path(__file__).parents[2] / "tap_lightspeed" / "schemas"
@@ -23,7 +24,9 @@ KEYS = {
 
 
 def _schema(stream: str) -> dict:
-    return json.loads((SCHEMA_DIR / f"{stream}.json").read_text())
+    """The schema file, with the ``account_id`` every stream starts with."""
+    schema = json.loads((SCHEMA_DIR / f"{stream}.json").read_text())
+    return {**schema, "properties": {"account_id": {"type": ["string"]}, **schema["properties"]}}
 
 
 def _by_id(records: list[dict], key: str) -> dict[int, dict]:
@@ -42,7 +45,8 @@ def test_every_stream_validates_against_its_schema(api, config):
             errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(record)]
             assert not errors, (stream, record[key], errors)
         assert result.schemas[stream]["schema"] == _schema(stream)
-        assert result.schemas[stream]["key_properties"] == [key]
+        assert result.schemas[stream]["key_properties"] == ["account_id", key]
+        assert {r["account_id"] for r in records} == {ACCOUNT_ID}, stream
         replication_key = "updatetime" if stream == "sales" else "timeStamp"
         assert result.schemas[stream]["bookmark_properties"] == [replication_key]
 

@@ -169,7 +169,13 @@ def test_child_rows_at_every_depth_of_the_wire(movements_api, config, stream):
         _assert_typed(config, stream, row)
         assert row[marker] == parents[row[parent_key]]["timeStamp"]
         element = next(e for e in parents[row[parent_key]][relation] if e[row_key] == row[row_key])
-        assert row == {**element, parent_key: row[parent_key], marker: row[marker]}
+        assert row["account_id"] == parents[row[parent_key]]["account_id"]
+        assert row == {
+            **element,
+            "account_id": row["account_id"],
+            parent_key: row[parent_key],
+            marker: row[marker],
+        }
 
 
 @pytest.mark.parametrize("stream", sorted(DERIVED))

@@ -181,6 +181,7 @@ def test_fields_the_tap_reads_but_the_target_never_writes_raise_no_warning():
     customer = mapper("customers")
     body = customer.map(
         {
+            "account_id": "120645",  # every tap-lightspeed record names its source account
             "firstName": "Ada",
             "employeeID": 3,
             "noteID": 9,
@@ -191,6 +192,7 @@ def test_fields_the_tap_reads_but_the_target_never_writes_raise_no_warning():
     item = mapper("items")
     body = item.map(
         {
+            "account_id": "120645",
             "description": "Pen",
             "fifoCost": 1.5,
             "itemAttributesID": 4,
