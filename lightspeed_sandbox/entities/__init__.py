@@ -26,6 +26,7 @@ from .customers import CUSTOMER
 from .images import IMAGE
 from .items import ITEM, ITEM_SHOP
 from .price_levels import PRICE_LEVEL
+from .reference import REFERENCE
 from .sales import SALE
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 #: Every entity of an account, by name (the API's path segment and envelope key).
 ENTITIES: dict[str, Entity] = {
-    entity.name: entity for entity in (CUSTOMER, ITEM, SALE, IMAGE, ITEM_SHOP, PRICE_LEVEL)
+    entity.name: entity
+    for entity in (CUSTOMER, ITEM, SALE, IMAGE, ITEM_SHOP, PRICE_LEVEL, *REFERENCE)
 }
 #: Entities that accept POST, PUT and DELETE.
 WRITABLE = frozenset(name for name, entity in ENTITIES.items() if entity.write is not None)
