@@ -423,6 +423,7 @@ def _employee(first: str, last: str, role: int, shop: int) -> dict:
         "firstName": first,
         "lastName": last,
         "lockOut": "false",
+        "contactID": "0",
         "clockInEmployeeHoursID": "0",
         "employeeRoleID": str(role),
         "limitToShopID": "0",

@@ -399,6 +399,108 @@ class ItemShopsStream(LightspeedStream):
     include_archived = False
 
 
+class ReferenceStream(LightspeedStream):
+    """A small reference table that sales, items and customers point at.
+
+    Subclasses name the stream, the entity and the primary key. Where the entity's page lists
+    ``timeStamp`` among its sortable fields the stream is incremental on it; otherwise
+    (:attr:`full_table`) every sync reads the whole table, sorted by the primary key. Archived
+    rows come too wherever the entity archives, so a warehouse tells a deleted record from
+    a missing one. The path is ``/<entity>.json``.
+    """
+
+    #: No ``timeStamp`` sort on the endpoint: read the whole table, sorted by id, each sync.
+    full_table: t.ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        """Derive the path, and for a full-table stream the sort and replication key.
+
+        Args:
+            **kwargs: Passed on to :class:`object`.
+        """
+        super().__init_subclass__(**kwargs)
+        cls.path = f"/{cls.entity}.json"
+        if cls.full_table:
+            cls.replication_key = None  # type: ignore[assignment]
+            cls.sort_field = cls.primary_keys[0]
+
+
+class ShopsStream(ReferenceStream):
+    """Shops (``Shop.json``, sortable by ``shopID`` only): full table, archived ones too."""
+
+    name = "shops"
+    entity = "Shop"
+    primary_keys = ("shopID",)
+    full_table = True
+
+
+class RegistersStream(ReferenceStream):
+    """Registers, each in a shop (``Register.json``, sortable by ``registerID`` only)."""
+
+    name = "registers"
+    entity = "Register"
+    primary_keys = ("registerID",)
+    full_table = True
+
+
+class EmployeesStream(ReferenceStream):
+    """Employees (``Employee.json``), incremental on ``timeStamp``, archived ones too."""
+
+    name = "employees"
+    entity = "Employee"
+    primary_keys = ("employeeID",)
+
+
+class CategoriesStream(ReferenceStream):
+    """Item categories, a tree (``parentID``, nested-set ``leftNode``/``rightNode``).
+
+    Incremental on ``timeStamp``. A category is deleted rather than archived, so
+    ``archived`` is not sent.
+    """
+
+    name = "categories"
+    entity = "Category"
+    primary_keys = ("categoryID",)
+    include_archived = False
+
+
+class ManufacturersStream(ReferenceStream):
+    """Manufacturers (``Manufacturer.json``), incremental; they cannot be archived."""
+
+    name = "manufacturers"
+    entity = "Manufacturer"
+    primary_keys = ("manufacturerID",)
+    include_archived = False
+
+
+class VendorsStream(ReferenceStream):
+    """Vendors (suppliers), incremental on ``timeStamp``, archived ones too."""
+
+    name = "vendors"
+    entity = "Vendor"
+    primary_keys = ("vendorID",)
+
+
+class PaymentTypesStream(ReferenceStream):
+    """Payment types (``PaymentType.json``, sortable by ``paymentTypeID`` only): full table."""
+
+    name = "payment_types"
+    entity = "PaymentType"
+    primary_keys = ("paymentTypeID",)
+    full_table = True
+
+
+#: The small reference tables, in the order the docs list them.
+REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
+    ShopsStream,
+    RegistersStream,
+    EmployeesStream,
+    CategoriesStream,
+    ManufacturersStream,
+    VendorsStream,
+    PaymentTypesStream,
+)
+
 #: The streams read from an endpoint of their own.
 STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     CustomersStream,
@@ -406,6 +508,7 @@ STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     ImagesStream,
     SalesStream,
     ItemShopsStream,
+    *REFERENCE_STREAM_TYPES,
 )
 
 #: The streams derived from another stream's records (no request of their own).

@@ -31,6 +31,13 @@ ID_FIELDS = {
     "Image": "imageID",
     "Sale": "saleID",
     "ItemShop": "itemShopID",
+    "Shop": "shopID",
+    "Register": "registerID",
+    "Employee": "employeeID",
+    "Category": "categoryID",
+    "Manufacturer": "manufacturerID",
+    "Vendor": "vendorID",
+    "PaymentType": "paymentTypeID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -38,6 +45,14 @@ SORTABLE = {
     "Image": {"imageID"},
     "Sale": {"saleID", "timeStamp", "completeTime", "updatetime"},
     "ItemShop": {"itemShopID", "timeStamp"},
+    # The reference tables' "Sortable Fields", from their official pages.
+    "Shop": {"shopID"},
+    "Register": {"registerID"},
+    "Employee": {"employeeID", "timeStamp"},
+    "Category": {"categoryID", "timeStamp", "leftNode", "rightNode"},
+    "Manufacturer": {"manufacturerID", "timeStamp", "name"},
+    "Vendor": {"vendorID", "timeStamp", "name"},
+    "PaymentType": {"paymentTypeID"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}

@@ -18,7 +18,25 @@ from tests.tap.conftest import fast_retries
 ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
-MAIN_STREAMS = {"customers", "items", "images", "sales", "sale_lines", "sale_payments"}
+#: The reference tables read whole on every sync: their pages list no ``timeStamp`` sort.
+FULL_TABLE_STREAMS = {"shops", "registers", "payment_types"}
+#: The reference tables, selected by default (small, and what every report joins to).
+REFERENCE_STREAMS = {
+    *FULL_TABLE_STREAMS,
+    "employees",
+    "categories",
+    "manufacturers",
+    "vendors",
+}
+MAIN_STREAMS = {
+    "customers",
+    "items",
+    "images",
+    "sales",
+    "sale_lines",
+    "sale_payments",
+    *REFERENCE_STREAMS,
+}
 #: Derived stream -> (the sales array it comes from, its primary key).
 DERIVED = {
     "sale_lines": ("SaleLines", "saleLineID"),
@@ -64,8 +82,12 @@ def test_catalog_selects_the_main_streams_with_the_schema_files():
     assert _selected(catalog) == MAIN_STREAMS
     for entry in catalog["streams"]:
         stream = entry["tap_stream_id"]
-        assert entry["replication_method"] == "INCREMENTAL"
-        assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
+        if stream in FULL_TABLE_STREAMS:
+            assert entry["replication_method"] == "FULL_TABLE"
+            assert "replication_key" not in entry or not entry["replication_key"]
+        else:
+            assert entry["replication_method"] == "INCREMENTAL"
+            assert entry["replication_key"] == REPLICATION_KEYS.get(stream, "timeStamp")
         if stream not in DERIVED:  # those are built from sales.json: see below
             schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
             assert entry["schema"] == schema, stream
@@ -91,6 +113,12 @@ def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(
             assert properties[name] == sub, name
 
 
+#: Top-level time fields of the schemas.
+TIME_FIELDS = {"timeStamp", "createTime", "updatetime", "completeTime", "openTime"}
+#: Streams whose records carry no ``timeStamp`` (their pages list none).
+UNSTAMPED_STREAMS = {"registers", "payment_types"}
+
+
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
 def test_schema_files_are_complete_singer_schemas(path):
     schema = json.loads(path.read_text())
@@ -113,10 +141,10 @@ def test_schema_files_are_complete_singer_schemas(path):
             walk(node["items"], f"{where}[]")
 
     walk(schema, "")
-    assert schema["properties"]["timeStamp"] == {
-        "type": ["string", "null"],
-        "format": "date-time",
-    }
+    # Every time field is a date-time; only Register and PaymentType have no timeStamp.
+    for name in TIME_FIELDS & schema["properties"].keys():
+        assert schema["properties"][name] == {"type": ["string", "null"], "format": "date-time"}
+    assert "timeStamp" in schema["properties"] or path.stem in UNSTAMPED_STREAMS
 
 
 def test_cli_about_markdown():
@@ -154,5 +182,6 @@ def test_cli_sync_with_config_env(api, config, monkeypatch):
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     records = [m for m in messages if m["type"] == "RECORD"]
     assert {m["stream"] for m in records} == MAIN_STREAMS
-    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5  # + 9 sale lines, 5 sale payments
+    # + 9 sale lines, 5 sale payments, 3 rows (archived ones included) per reference table
+    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5 + 3 * len(REFERENCE_STREAMS)
     assert messages[-1]["type"] == "STATE"
