@@ -7,7 +7,7 @@ wire form (every scalar a string, collections double-wrapped).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -352,11 +352,13 @@ class ReferenceRow:
         changed_days_ago: Days before the data's end of its last change (``timeStamp``);
             ``createTime`` is 30 days earlier.
         archived: Whether the row is archived (only for entities that archive).
+        relations: Relations in wire form, sent when ``load_relations`` asks for them.
     """
 
-    fields: dict[str, str]
+    fields: dict[str, Any]
     changed_days_ago: int = 300
     archived: bool = False
+    relations: dict[str, Any] = field(default_factory=dict)
 
 
 def _category(name: str, path: str, depth: int, left: int, right: int, parent: int) -> dict:
@@ -414,8 +416,20 @@ VENDOR_ROWS: dict[int, ReferenceRow] = {
     4: ReferenceRow(_vendor("Bayside Traders", "BT-7", "USD"), 200, archived=True),
 }
 VENDORS = {vid: row.fields["name"] for vid, row in VENDOR_ROWS.items()}
-TAX_CLASSES = {1: "Item", 2: "Labor", 3: "Exempt"}
-CUSTOMER_TYPES = {1: "Retail", 2: "Wholesale", 3: "VIP"}
+#: Tax classes (deleted rather than archived); items are in class 1.
+TAX_CLASS_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Item"}, 700),
+    2: ReferenceRow({"name": "Labor"}, 700),
+    3: ReferenceRow({"name": "Exempt"}, 40),
+}
+TAX_CLASSES = {tid: row.fields["name"] for tid, row in TAX_CLASS_ROWS.items()}
+#: Customer types (no timeStamp, deleted rather than archived); VIPs get discount 1.
+CUSTOMER_TYPE_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Retail", "taxCategoryID": "0", "discountID": "0"}),
+    2: ReferenceRow({"name": "Wholesale", "taxCategoryID": "2", "discountID": "0"}),
+    3: ReferenceRow({"name": "VIP", "taxCategoryID": "0", "discountID": "0"}),
+}
+CUSTOMER_TYPES = {cid: row.fields["name"] for cid, row in CUSTOMER_TYPE_ROWS.items()}
 
 
 def _employee(first: str, last: str, role: int, shop: int) -> dict:
@@ -466,6 +480,45 @@ PAYMENT_TYPE_ROWS: dict[int, ReferenceRow] = {
     7: ReferenceRow(_payment_type("Gift Card", "gift card", True, 7)),
 }
 PAYMENT_TYPES = {pid: row.fields["name"] for pid, row in PAYMENT_TYPE_ROWS.items()}
+
+
+def tax_category_rows(taxes: dict[int, SalesTax], end: int) -> dict[int, ReferenceRow]:
+    """Return an account's tax categories with their TaxCategoryClasses (per-class rates).
+
+    Each category gives the exempt classes a 0 rate (one TaxCategoryClass each); the other
+    classes pay the category's own rates.
+
+    Args:
+        taxes: The account's taxes (:func:`sales_taxes`).
+        end: The data's end (epoch seconds); the class rates were set 400 days before it.
+    """
+    rows = {}
+    for tid, tax in taxes.items():
+        classes = [
+            {
+                "taxCategoryClassID": str((tid - 1) * len(TAX_CLASSES) + cid),
+                "tax1Rate": "0",
+                "tax2Rate": "0",
+                "timeStamp": fmt_ts(end - 400 * SECONDS_PER_DAY),
+                "taxCategoryID": str(tid),
+                "taxClassID": str(cid),
+            }
+            for cid in sorted(TAX_EXEMPT_CLASSES)
+        ]
+        rows[tid] = ReferenceRow(
+            {
+                "isTaxInclusive": "false",
+                "tax1Name": tax.name1,
+                "tax2Name": tax.name2,
+                "tax1Rate": fmt_rate(tax.rate1),
+                "tax2Rate": fmt_rate(tax.rate2),
+            },
+            500 - 100 * tid,
+            relations={"TaxCategoryClasses": wrap(classes, "TaxCategoryClass")},
+        )
+    return rows
+
+
 #: Shop names, by shop id (cycled past the end); one more shop than configured is archived.
 SHOP_NAMES = ("Main Street", "Harbour Front", "Airport", "Old Town", "Riverside", "Mall")
 
@@ -530,8 +583,11 @@ def register_rows(shops: int) -> dict[int, ReferenceRow]:
     return rows
 
 
-TAX_CATEGORIES = {1: ("Sales Tax", 8000)}  # rate in 1/100000 (0.08)
-#: Tax classes whose lines are never taxed, in every tax category (no TaxCategoryClass rate).
+#: Tax categories: name and rate in 1/100000 (8000 is 0.08). Sales use 1, whose rates differ
+#: between accounts (:func:`sales_taxes`); 2 and 3 are the same everywhere.
+TAX_CATEGORIES = {1: ("Sales Tax", 8000), 2: ("Out of State", 0), 3: ("Downtown", 9500)}
+#: Tax classes whose lines are never taxed: every tax category gives them a 0 rate (its
+#: TaxCategoryClass for the class).
 TAX_EXEMPT_CLASSES = frozenset({3})
 
 
@@ -571,9 +627,10 @@ def sales_taxes(account_index: int) -> dict[int, SalesTax]:
     Returns:
         Tax category id -> its tax.
     """
+    others = {tid: SalesTax(name, "", rate, 0) for tid, (name, rate) in TAX_CATEGORIES.items()}
     if account_index == 0:
-        return {1: SalesTax(TAX_CATEGORIES[1][0], "", TAX_CATEGORIES[1][1], 0)}
-    return {1: SalesTax("GST", "PST", 5000, 3000 + 1000 * (account_index % 3))}
+        return others
+    return {**others, 1: SalesTax("GST", "PST", 5000, 3000 + 1000 * (account_index % 3))}
 
 
 def fmt_rate(rate: int) -> str:

@@ -490,6 +490,53 @@ class PaymentTypesStream(ReferenceStream):
     full_table = True
 
 
+class TaxClassesStream(ReferenceStream):
+    """Tax classes of items (``TaxClass.json``), incremental; deleted, never archived."""
+
+    name = "tax_classes"
+    entity = "TaxClass"
+    primary_keys = ("taxClassID",)
+    include_archived = False
+
+
+class TaxCategoriesStream(ReferenceStream):
+    """Sales taxes with their rates, and per tax class the custom rate (``TaxCategoryClasses``).
+
+    Incremental on ``timeStamp``; deleted, never archived. A class without a
+    TaxCategoryClass pays the category's ``tax1Rate``/``tax2Rate``. The TaxCategoryClass
+    page documents only ``timeStamp``; the other element fields are those the API returns.
+    """
+
+    name = "tax_categories"
+    entity = "TaxCategory"
+    primary_keys = ("taxCategoryID",)
+    include_archived = False
+    load_relations = ("TaxCategoryClasses",)
+
+
+class CustomerTypesStream(ReferenceStream):
+    """Customer types (``CustomerType.json``, sortable by ``customerTypeID`` only): full table."""
+
+    name = "customer_types"
+    entity = "CustomerType"
+    primary_keys = ("customerTypeID",)
+    full_table = True
+    include_archived = False
+
+
+class PriceLevelsStream(ReferenceStream):
+    """Price levels (``PriceLevel.json``): full table by ``priceLevelID``, archived ones too.
+
+    The page's "Sortable Fields" say ``orderLineID`` and ``name``: ``orderLineID`` is a typo
+    for ``priceLevelID`` (the API sorts by it). ``Calculation`` is kept as it comes.
+    """
+
+    name = "price_levels"
+    entity = "PriceLevel"
+    primary_keys = ("priceLevelID",)
+    full_table = True
+
+
 #: The small reference tables, in the order the docs list them.
 REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
     ShopsStream,
@@ -499,6 +546,10 @@ REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
     ManufacturersStream,
     VendorsStream,
     PaymentTypesStream,
+    TaxClassesStream,
+    TaxCategoriesStream,
+    CustomerTypesStream,
+    PriceLevelsStream,
 )
 
 #: The streams read from an endpoint of their own.

@@ -21,6 +21,8 @@ from .base import Entity
 if TYPE_CHECKING:
     from ..accounts import Account
 
+#: A generator of an empty one-shop account: the shape (fields, relations) of every table.
+SHAPE_GENERATOR = g.Generator(0, 0, {"customers": 0, "items": 0, "sales": 0, "images": 0}, 1, 0, 1)
 #: Seconds between a row's ``createTime`` and its last change.
 CREATED_BEFORE_CHANGE = 30 * g.SECONDS_PER_DAY
 
@@ -33,7 +35,7 @@ class ReferenceEntity:
         name: The entity (envelope key and path segment), e.g. ``"Shop"``.
         pk: Its primary key field.
         sorts: The sortable fields of its page ("Sortable Fields").
-        rows: The rows of an account with a given number of shops, by id (ids 1..n).
+        rows: An account's rows from its generator, by id (ids 1..n).
         archives: Whether records carry ``archived`` and the endpoint knows ``archived=``.
         times: The time fields of a record, among ``createTime``, ``timeStamp`` and
             ``openTime`` (the last change, or for ``createTime`` 30 days before it).
@@ -42,7 +44,7 @@ class ReferenceEntity:
     name: str
     pk: str
     sorts: tuple[str, ...]
-    rows: Callable[[int], dict[int, g.ReferenceRow]]
+    rows: Callable[[g.Generator], dict[int, g.ReferenceRow]]
     archives: bool = True
     times: tuple[str, ...] = ("timeStamp",)
 
@@ -50,8 +52,14 @@ class ReferenceEntity:
         """A row's last change (epoch seconds): days before the data end, a few minutes apart."""
         return account.gen.end - row.changed_days_ago * g.SECONDS_PER_DAY + rid * 157
 
-    def record(self, account: Account, rows: dict[int, g.ReferenceRow], rid: int) -> dict:
-        """The wire record of row ``rid``."""
+    def record(
+        self,
+        account: Account,
+        rows: dict[int, g.ReferenceRow],
+        rid: int,
+        relations: frozenset[str] = frozenset(),
+    ) -> dict:
+        """The wire record of row ``rid``, with the asked relations it has."""
         row = rows[rid]
         changed = self.changed(account, row, rid)
         rec: dict[str, Any] = {self.pk: str(rid), **row.fields}
@@ -60,19 +68,21 @@ class ReferenceEntity:
         for time_field in self.times:
             offset = CREATED_BEFORE_CHANGE if time_field == "createTime" else 0
             rec[time_field] = fmt_ts(changed - offset)
+        rec.update((name, value) for name, value in row.relations.items() if name in relations)
         return rec
 
     def entity(self) -> Entity:
         """The sandbox entity serving this table."""
-        shape = next(iter(self.rows(1).values())).fields
+        first = next(iter(self.rows(SHAPE_GENERATOR).values()))
+        shape = first.fields
         scalars = {name for name, value in shape.items() if isinstance(value, str)}
         numeric = {name for name in scalars if shape[name].isdigit()}
         spec = EntitySpec(
             self.name,
             self.pk,
             g.K_ITEM,
-            {},
-            frozenset(),
+            dict.fromkeys(first.relations, True),
+            frozenset(first.relations),
             self.sorts,
             frozenset({self.pk, *self.times, *scalars, *(["archived"] if self.archives else [])}),
             self.archives,
@@ -80,11 +90,11 @@ class ReferenceEntity:
         )
 
         def make_table(account: Account) -> Table:
-            rows = self.rows(account.gen.shops)
+            rows = self.rows(account.gen)
             return Table(
                 spec,
                 len(rows),
-                lambda rid, _relations: self.record(account, rows, rid),
+                lambda rid, relations: self.record(account, rows, rid, relations),
                 {},
                 lambda rid: self.changed(account, rows[rid], rid),
                 lambda rid: rows[rid].archived,
@@ -93,9 +103,11 @@ class ReferenceEntity:
         return Entity(spec, make_table)
 
 
-def _constant(rows: dict[int, g.ReferenceRow]) -> Callable[[int], dict[int, g.ReferenceRow]]:
-    """Rows that are the same in every account, whatever its shop count."""
-    return lambda _shops: rows
+def _constant(
+    rows: dict[int, g.ReferenceRow],
+) -> Callable[[g.Generator], dict[int, g.ReferenceRow]]:
+    """Rows that are the same in every account."""
+    return lambda _gen: rows
 
 
 #: The reference tables, as their official pages describe them.
@@ -104,13 +116,13 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
         "Shop",
         "shopID",
         ("shopID",),
-        g.shop_rows,
+        lambda gen: g.shop_rows(gen.shops),
     ),
     ReferenceEntity(
         "Register",
         "registerID",
         ("registerID",),
-        g.register_rows,
+        lambda gen: g.register_rows(gen.shops),
         times=("openTime",),
     ),
     ReferenceEntity(
@@ -137,6 +149,28 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
     ),
     ReferenceEntity(
         "PaymentType", "paymentTypeID", ("paymentTypeID",), _constant(g.PAYMENT_TYPE_ROWS), times=()
+    ),
+    ReferenceEntity(
+        "TaxClass",
+        "taxClassID",
+        ("taxClassID", "timeStamp"),
+        _constant(g.TAX_CLASS_ROWS),
+        archives=False,
+    ),
+    ReferenceEntity(
+        "TaxCategory",
+        "taxCategoryID",
+        ("taxCategoryID", "timeStamp"),
+        lambda gen: g.tax_category_rows(gen.taxes, gen.end),
+        archives=False,
+    ),
+    ReferenceEntity(
+        "CustomerType",
+        "customerTypeID",
+        ("customerTypeID",),
+        _constant(g.CUSTOMER_TYPE_ROWS),
+        archives=False,
+        times=(),
     ),
 )
 

@@ -40,6 +40,13 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Category", "parentID"): "Category",
     ("PaymentType", "refundAsPaymentTypeID"): "PaymentType",
     ("Shop", "priceLevelID"): "PriceLevel",
+    ("Shop", "taxCategoryID"): "TaxCategory",
+    ("Sale", "taxCategoryID"): "TaxCategory",
+    ("Item", "taxClassID"): "TaxClass",
+    ("Customer", "customerTypeID"): "CustomerType",
+    ("Customer", "taxCategoryID"): "TaxCategory",
+    ("CustomerType", "taxCategoryID"): "TaxCategory",
+    ("TaxCategory", "TaxCategoryClasses.TaxCategoryClass.taxClassID"): "TaxClass",
 }
 
 
@@ -73,7 +80,13 @@ def test_every_target_is_a_served_entity():
 
 
 #: Foreign keys the generator leaves at 0 (none), so only their validity is checked.
-ALWAYS_ZERO = {"defaultVendorID", "limitToShopID", "tipEmployeeID", "Customer.employeeID"}
+ALWAYS_ZERO = {
+    "defaultVendorID",
+    "limitToShopID",
+    "tipEmployeeID",
+    "Customer.employeeID",
+    "Customer.taxCategoryID",
+}
 
 
 @pytest.mark.parametrize(

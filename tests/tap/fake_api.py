@@ -38,6 +38,10 @@ ID_FIELDS = {
     "Manufacturer": "manufacturerID",
     "Vendor": "vendorID",
     "PaymentType": "paymentTypeID",
+    "TaxClass": "taxClassID",
+    "TaxCategory": "taxCategoryID",
+    "CustomerType": "customerTypeID",
+    "PriceLevel": "priceLevelID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -53,6 +57,10 @@ SORTABLE = {
     "Manufacturer": {"manufacturerID", "timeStamp", "name"},
     "Vendor": {"vendorID", "timeStamp", "name"},
     "PaymentType": {"paymentTypeID"},
+    "TaxClass": {"taxClassID", "timeStamp"},
+    "TaxCategory": {"taxCategoryID", "timeStamp"},
+    "CustomerType": {"customerTypeID"},
+    "PriceLevel": {"priceLevelID", "name"},  # the page says "orderLineID": a typo
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
@@ -69,6 +77,7 @@ RELATIONS = {
     "Customer": {"Contact", "CustomFieldValues"},
     "Item": {"ItemShops", "ItemAttributes", "ItemVendorNums"},
     "Sale": {"SaleLines", "SalePayments"},
+    "TaxCategory": {"TaxCategoryClasses"},
 }
 RATE_HEADERS = {
     "X-LS-API-Bucket-Level": "1/90",

@@ -19,7 +19,7 @@ ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
 #: The reference tables read whole on every sync: their pages list no ``timeStamp`` sort.
-FULL_TABLE_STREAMS = {"shops", "registers", "payment_types"}
+FULL_TABLE_STREAMS = {"shops", "registers", "payment_types", "customer_types", "price_levels"}
 #: The reference tables, selected by default (small, and what every report joins to).
 REFERENCE_STREAMS = {
     *FULL_TABLE_STREAMS,
@@ -27,6 +27,8 @@ REFERENCE_STREAMS = {
     "categories",
     "manufacturers",
     "vendors",
+    "tax_classes",
+    "tax_categories",
 }
 MAIN_STREAMS = {
     "customers",
@@ -116,7 +118,7 @@ def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(
 #: Top-level time fields of the schemas.
 TIME_FIELDS = {"timeStamp", "createTime", "updatetime", "completeTime", "openTime"}
 #: Streams whose records carry no ``timeStamp`` (their pages list none).
-UNSTAMPED_STREAMS = {"registers", "payment_types"}
+UNSTAMPED_STREAMS = {"registers", "payment_types", "customer_types", "price_levels"}
 
 
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
@@ -141,7 +143,7 @@ def test_schema_files_are_complete_singer_schemas(path):
             walk(node["items"], f"{where}[]")
 
     walk(schema, "")
-    # Every time field is a date-time; only Register and PaymentType have no timeStamp.
+    # Every time field is a date-time; a few reference tables have no timeStamp.
     for name in TIME_FIELDS & schema["properties"].keys():
         assert schema["properties"][name] == {"type": ["string", "null"], "format": "date-time"}
     assert "timeStamp" in schema["properties"] or path.stem in UNSTAMPED_STREAMS

@@ -377,7 +377,11 @@ def sale(
 
 def _wire_value(name: str, schema: dict, i: int, second: int) -> Any:
     """A field's value in wire form, from its schema type."""
-    kinds = set(schema.get("type", []))
+    kind = schema.get("type", [])
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    if "array" in kinds:  # one element, wrapped in its singular key (TaxCategoryClasses...)
+        element = name.removesuffix("es") if name.endswith("sses") else name.removesuffix("s")
+        return {element: _wire_value(element, schema["items"], i, second)}
     if "object" in kinds:
         return {
             sub: _wire_value(sub, s, i, second)
