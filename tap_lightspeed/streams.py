@@ -425,131 +425,116 @@ class ReferenceStream(LightspeedStream):
             cls.sort_field = cls.primary_keys[0]
 
 
-class ShopsStream(ReferenceStream):
-    """Shops (``Shop.json``, sortable by ``shopID`` only): full table, archived ones too."""
+def _reference_stream(
+    name: str,
+    entity: str,
+    key: str,
+    description: str,
+    *,
+    full_table: bool = False,
+    archives: bool = True,
+    relations: tuple[str, ...] = (),
+) -> type[ReferenceStream]:
+    """Declare one reference stream.
 
-    name = "shops"
-    entity = "Shop"
-    primary_keys = ("shopID",)
-    full_table = True
+    Args:
+        name: The stream name.
+        entity: The entity (``/<entity>.json``).
+        key: Its primary key.
+        description: What the stream holds and how it replicates (the class docstring).
+        full_table: The page lists no ``timeStamp`` sort: read the whole table each sync.
+        archives: The entity archives (``archived=true`` is sent); False where it is deleted.
+        relations: Relations to load.
 
-
-class RegistersStream(ReferenceStream):
-    """Registers, each in a shop (``Register.json``, sortable by ``registerID`` only)."""
-
-    name = "registers"
-    entity = "Register"
-    primary_keys = ("registerID",)
-    full_table = True
-
-
-class EmployeesStream(ReferenceStream):
-    """Employees (``Employee.json``), incremental on ``timeStamp``, archived ones too."""
-
-    name = "employees"
-    entity = "Employee"
-    primary_keys = ("employeeID",)
-
-
-class CategoriesStream(ReferenceStream):
-    """Item categories, a tree (``parentID``, nested-set ``leftNode``/``rightNode``).
-
-    Incremental on ``timeStamp``. A category is deleted rather than archived, so
-    ``archived`` is not sent.
+    Returns:
+        The stream class.
     """
-
-    name = "categories"
-    entity = "Category"
-    primary_keys = ("categoryID",)
-    include_archived = False
-
-
-class ManufacturersStream(ReferenceStream):
-    """Manufacturers (``Manufacturer.json``), incremental; they cannot be archived."""
-
-    name = "manufacturers"
-    entity = "Manufacturer"
-    primary_keys = ("manufacturerID",)
-    include_archived = False
-
-
-class VendorsStream(ReferenceStream):
-    """Vendors (suppliers), incremental on ``timeStamp``, archived ones too."""
-
-    name = "vendors"
-    entity = "Vendor"
-    primary_keys = ("vendorID",)
-
-
-class PaymentTypesStream(ReferenceStream):
-    """Payment types (``PaymentType.json``, sortable by ``paymentTypeID`` only): full table."""
-
-    name = "payment_types"
-    entity = "PaymentType"
-    primary_keys = ("paymentTypeID",)
-    full_table = True
-
-
-class TaxClassesStream(ReferenceStream):
-    """Tax classes of items (``TaxClass.json``), incremental; deleted, never archived."""
-
-    name = "tax_classes"
-    entity = "TaxClass"
-    primary_keys = ("taxClassID",)
-    include_archived = False
-
-
-class TaxCategoriesStream(ReferenceStream):
-    """Sales taxes with their rates, and per tax class the custom rate (``TaxCategoryClasses``).
-
-    Incremental on ``timeStamp``; deleted, never archived. A class without a
-    TaxCategoryClass pays the category's ``tax1Rate``/``tax2Rate``. The TaxCategoryClass
-    page documents only ``timeStamp``; the other element fields are those the API returns.
-    """
-
-    name = "tax_categories"
-    entity = "TaxCategory"
-    primary_keys = ("taxCategoryID",)
-    include_archived = False
-    load_relations = ("TaxCategoryClasses",)
-
-
-class CustomerTypesStream(ReferenceStream):
-    """Customer types (``CustomerType.json``, sortable by ``customerTypeID`` only): full table."""
-
-    name = "customer_types"
-    entity = "CustomerType"
-    primary_keys = ("customerTypeID",)
-    full_table = True
-    include_archived = False
-
-
-class PriceLevelsStream(ReferenceStream):
-    """Price levels (``PriceLevel.json``): full table by ``priceLevelID``, archived ones too.
-
-    The page's "Sortable Fields" say ``orderLineID`` and ``name``: ``orderLineID`` is a typo
-    for ``priceLevelID`` (the API sorts by it). ``Calculation`` is kept as it comes.
-    """
-
-    name = "price_levels"
-    entity = "PriceLevel"
-    primary_keys = ("priceLevelID",)
-    full_table = True
+    return type(
+        f"{entity}Stream",
+        (ReferenceStream,),
+        {
+            "__doc__": description,
+            "__module__": __name__,
+            "name": name,
+            "entity": entity,
+            "primary_keys": (key,),
+            "full_table": full_table,
+            "include_archived": archives,
+            "load_relations": relations,
+        },
+    )
 
 
 #: The small reference tables, in the order the docs list them.
 REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
-    ShopsStream,
-    RegistersStream,
-    EmployeesStream,
-    CategoriesStream,
-    ManufacturersStream,
-    VendorsStream,
-    PaymentTypesStream,
-    TaxClassesStream,
-    TaxCategoriesStream,
-    CustomerTypesStream,
-    PriceLevelsStream,
+    _reference_stream(
+        "shops", "Shop", "shopID", "Shops (sortable by shopID only): full table.", full_table=True
+    ),
+    _reference_stream(
+        "registers",
+        "Register",
+        "registerID",
+        "Registers, each in a shop (sortable by registerID only): full table.",
+        full_table=True,
+    ),
+    _reference_stream("employees", "Employee", "employeeID", "Employees, incremental."),
+    _reference_stream(
+        "categories",
+        "Category",
+        "categoryID",
+        "Item categories, a tree (parentID, nested-set leftNode/rightNode), incremental. "
+        "A category is deleted rather than archived.",
+        archives=False,
+    ),
+    _reference_stream(
+        "manufacturers",
+        "Manufacturer",
+        "manufacturerID",
+        "Manufacturers, incremental; they cannot be deleted nor archived.",
+        archives=False,
+    ),
+    _reference_stream("vendors", "Vendor", "vendorID", "Vendors (suppliers), incremental."),
+    _reference_stream(
+        "payment_types",
+        "PaymentType",
+        "paymentTypeID",
+        "Payment types (sortable by paymentTypeID only): full table.",
+        full_table=True,
+    ),
+    _reference_stream(
+        "tax_classes",
+        "TaxClass",
+        "taxClassID",
+        "Tax classes of items, incremental; deleted, never archived.",
+        archives=False,
+    ),
+    _reference_stream(
+        "tax_categories",
+        "TaxCategory",
+        "taxCategoryID",
+        "Sales taxes with their rates and, per tax class, the custom rate (TaxCategoryClasses; "
+        "a class without one pays the category's rates). Incremental; deleted, never archived. "
+        "The TaxCategoryClass page documents only timeStamp; the other element fields are "
+        "those the API returns.",
+        archives=False,
+        relations=("TaxCategoryClasses",),
+    ),
+    _reference_stream(
+        "customer_types",
+        "CustomerType",
+        "customerTypeID",
+        "Customer types (sortable by customerTypeID only): full table; deleted, never archived.",
+        full_table=True,
+        archives=False,
+    ),
+    _reference_stream(
+        "price_levels",
+        "PriceLevel",
+        "priceLevelID",
+        "Price levels: full table by priceLevelID. The page's sortable fields say orderLineID "
+        "and name: orderLineID is a typo for priceLevelID. Calculation is kept as it comes.",
+        full_table=True,
+    ),
 )
 
 #: The streams read from an endpoint of their own.
