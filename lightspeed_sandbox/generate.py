@@ -667,12 +667,37 @@ PRICE_LEVELS: tuple[tuple[tuple[int, str, str, bool], ...], ...] = (
 )
 #: The share of the Default price at which items sell on each price level, by level name.
 PRICE_LEVEL_SHARES = {"Wholesale": 70, "Staff": 80}
-#: Item attribute sets (the built-in ones): id -> (name, attributeName1, 2, 3).
-ITEM_ATTRIBUTE_SETS = {
-    1: ("Color/Size", "Color", "Size", ""),
-    2: ("Size", "Size", "", ""),
-    3: ("Color", "Color", "", ""),
-    4: ("3 Attributes", "Attribute 1", "Attribute 2", "Attribute 3"),
+
+
+def _attribute_set(name: str, first: str, second: str, third: str, system: bool) -> dict:
+    return {
+        "name": name,
+        "attributeName1": first,
+        "attributeName2": second,
+        "attributeName3": third,
+        "system": "true" if system else "false",
+    }
+
+
+#: Item attribute sets (no timeStamp on the wire): the four built-in ones matrices use, and an
+#: archived one of the merchant's.
+ITEM_ATTRIBUTE_SET_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_attribute_set("Color/Size", "Color", "Size", "", True)),
+    2: ReferenceRow(_attribute_set("Size", "Size", "", "", True)),
+    3: ReferenceRow(_attribute_set("Color", "Color", "", "", True)),
+    4: ReferenceRow(
+        _attribute_set("3 Attributes", "Attribute 1", "Attribute 2", "Attribute 3", True)
+    ),
+    5: ReferenceRow(
+        _attribute_set("Color/Size/Fabric", "Color", "Size", "Fabric", False), archived=True
+    ),
+}
+#: Seasons (deprecated by Lightspeed, still served; deleted, never archived; no timeStamp).
+SEASON_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Spring"}),
+    2: ReferenceRow({"name": "Summer"}),
+    3: ReferenceRow({"name": "Fall"}),
+    4: ReferenceRow({"name": "Winter"}),
 }
 #: Customer custom fields: id -> (name, type). Choice fields hold a CustomFieldChoice object.
 CUSTOMER_CUSTOM_FIELDS = {1: ("Student", "boolean"), 2: ("Loyalty tier", "single_choice")}

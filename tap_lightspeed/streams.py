@@ -535,6 +535,22 @@ REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
         "and name: orderLineID is a typo for priceLevelID. Calculation is kept as it comes.",
         full_table=True,
     ),
+    _reference_stream(
+        "item_attribute_sets",
+        "ItemAttributeSet",
+        "itemAttributeSetID",
+        "Item attribute sets (a matrix's kind: Color/Size...), sortable by id only: full table.",
+        full_table=True,
+    ),
+    _reference_stream(
+        "seasons",
+        "Season",
+        "seasonID",
+        "Seasons (deprecated by Lightspeed, still served), sortable by id only: full table; "
+        "deleted, never archived.",
+        full_table=True,
+        archives=False,
+    ),
 )
 
 #: The streams read from an endpoint of their own.

@@ -172,6 +172,16 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
         archives=False,
         times=(),
     ),
+    ReferenceEntity(
+        "ItemAttributeSet",
+        "itemAttributeSetID",
+        ("itemAttributeSetID",),
+        _constant(g.ITEM_ATTRIBUTE_SET_ROWS),
+        times=(),
+    ),
+    ReferenceEntity(
+        "Season", "seasonID", ("seasonID",), _constant(g.SEASON_ROWS), archives=False, times=()
+    ),
 )
 
 #: The sandbox entities of the reference tables.

@@ -43,6 +43,7 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Shop", "taxCategoryID"): "TaxCategory",
     ("Sale", "taxCategoryID"): "TaxCategory",
     ("Item", "taxClassID"): "TaxClass",
+    ("Item", "seasonID"): "Season",
     ("Customer", "customerTypeID"): "CustomerType",
     ("Customer", "taxCategoryID"): "TaxCategory",
     ("CustomerType", "taxCategoryID"): "TaxCategory",
@@ -86,6 +87,7 @@ ALWAYS_ZERO = {
     "tipEmployeeID",
     "Customer.employeeID",
     "Customer.taxCategoryID",
+    "seasonID",
 }
 
 

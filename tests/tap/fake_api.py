@@ -42,6 +42,8 @@ ID_FIELDS = {
     "TaxCategory": "taxCategoryID",
     "CustomerType": "customerTypeID",
     "PriceLevel": "priceLevelID",
+    "ItemAttributeSet": "itemAttributeSetID",
+    "Season": "seasonID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -61,6 +63,8 @@ SORTABLE = {
     "TaxCategory": {"taxCategoryID", "timeStamp"},
     "CustomerType": {"customerTypeID"},
     "PriceLevel": {"priceLevelID", "name"},  # the page says "orderLineID": a typo
+    "ItemAttributeSet": {"itemAttributeSetID"},
+    "Season": {"seasonID"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}

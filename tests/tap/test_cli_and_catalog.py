@@ -19,7 +19,15 @@ ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
 #: The reference tables read whole on every sync: their pages list no ``timeStamp`` sort.
-FULL_TABLE_STREAMS = {"shops", "registers", "payment_types", "customer_types", "price_levels"}
+FULL_TABLE_STREAMS = {
+    "shops",
+    "registers",
+    "payment_types",
+    "customer_types",
+    "price_levels",
+    "item_attribute_sets",
+    "seasons",
+}
 #: The reference tables, selected by default (small, and what every report joins to).
 REFERENCE_STREAMS = {
     *FULL_TABLE_STREAMS,
@@ -118,7 +126,14 @@ def test_derived_schemas_are_the_sales_array_items_with_key_sale_and_updatetime(
 #: Top-level time fields of the schemas.
 TIME_FIELDS = {"timeStamp", "createTime", "updatetime", "completeTime", "openTime"}
 #: Streams whose records carry no ``timeStamp`` (their pages list none).
-UNSTAMPED_STREAMS = {"registers", "payment_types", "customer_types", "price_levels"}
+UNSTAMPED_STREAMS = {
+    "registers",
+    "payment_types",
+    "customer_types",
+    "price_levels",
+    "item_attribute_sets",
+    "seasons",
+}
 
 
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
