@@ -427,7 +427,7 @@ TAX_CLASSES = {tid: row.fields["name"] for tid, row in TAX_CLASS_ROWS.items()}
 CUSTOMER_TYPE_ROWS: dict[int, ReferenceRow] = {
     1: ReferenceRow({"name": "Retail", "taxCategoryID": "0", "discountID": "0"}),
     2: ReferenceRow({"name": "Wholesale", "taxCategoryID": "2", "discountID": "0"}),
-    3: ReferenceRow({"name": "VIP", "taxCategoryID": "0", "discountID": "0"}),
+    3: ReferenceRow({"name": "VIP", "taxCategoryID": "0", "discountID": "1"}),
 }
 CUSTOMER_TYPES = {cid: row.fields["name"] for cid, row in CUSTOMER_TYPE_ROWS.items()}
 
@@ -691,6 +691,24 @@ ITEM_ATTRIBUTE_SET_ROWS: dict[int, ReferenceRow] = {
     5: ReferenceRow(
         _attribute_set("Color/Size/Fabric", "Color", "Size", "Fabric", False), archived=True
     ),
+}
+
+
+def _discount(name: str, amount: str, percent: str, require_customer: bool) -> dict:
+    return {
+        "name": name,
+        "discountAmount": amount,
+        "discountPercent": percent,
+        "requireCustomer": "true" if require_customer else "false",
+    }
+
+
+#: Discounts (a percentage or an amount, never both); VIP customers get discount 1.
+DISCOUNT_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_discount("VIP 10%", "0", "0.1", True), 320),
+    2: ReferenceRow(_discount("Five off", "5", "0", False), 60),
+    3: ReferenceRow(_discount("Staff 20%", "0", "0.2", True), 15),
+    4: ReferenceRow(_discount("Summer sale", "0", "0.25", False), 200, archived=True),
 }
 #: Seasons (deprecated by Lightspeed, still served; deleted, never archived; no timeStamp).
 SEASON_ROWS: dict[int, ReferenceRow] = {

@@ -536,6 +536,12 @@ REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
         full_table=True,
     ),
     _reference_stream(
+        "discounts",
+        "Discount",
+        "discountID",
+        "Discounts (a percentage or an amount), incremental.",
+    ),
+    _reference_stream(
         "item_attribute_sets",
         "ItemAttributeSet",
         "itemAttributeSetID",

@@ -180,6 +180,9 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
         times=(),
     ),
     ReferenceEntity(
+        "Discount", "discountID", ("discountID", "timeStamp"), _constant(g.DISCOUNT_ROWS)
+    ),
+    ReferenceEntity(
         "Season", "seasonID", ("seasonID",), _constant(g.SEASON_ROWS), archives=False, times=()
     ),
 )

@@ -47,6 +47,10 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Customer", "customerTypeID"): "CustomerType",
     ("Customer", "taxCategoryID"): "TaxCategory",
     ("CustomerType", "taxCategoryID"): "TaxCategory",
+    ("CustomerType", "discountID"): "Discount",
+    ("Customer", "discountID"): "Discount",
+    ("Sale", "discountID"): "Discount",
+    ("Sale", "SaleLines.SaleLine.discountID"): "Discount",
     ("TaxCategory", "TaxCategoryClasses.TaxCategoryClass.taxClassID"): "TaxClass",
 }
 
@@ -88,6 +92,8 @@ ALWAYS_ZERO = {
     "Customer.employeeID",
     "Customer.taxCategoryID",
     "seasonID",
+    "discountID",
+    "Sale.SaleLines.SaleLine.discountID",
 }
 
 

@@ -44,6 +44,7 @@ ID_FIELDS = {
     "PriceLevel": "priceLevelID",
     "ItemAttributeSet": "itemAttributeSetID",
     "Season": "seasonID",
+    "Discount": "discountID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -65,6 +66,7 @@ SORTABLE = {
     "PriceLevel": {"priceLevelID", "name"},  # the page says "orderLineID": a typo
     "ItemAttributeSet": {"itemAttributeSetID"},
     "Season": {"seasonID"},
+    "Discount": {"discountID", "timeStamp"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}

@@ -37,6 +37,7 @@ REFERENCE_STREAMS = {
     "vendors",
     "tax_classes",
     "tax_categories",
+    "discounts",
 }
 MAIN_STREAMS = {
     "customers",
