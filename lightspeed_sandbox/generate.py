@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import weakref
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -344,20 +344,253 @@ NOUNS = [
 COLORS = frozenset({"Blue", "Red", "Green", "Black", "White"})
 SIZES = ("XS", "S", "M", "L", "XL", "", "", "", "", "")
 
-CATEGORIES = {
-    1: "Apparel",
-    2: "Accessories",
-    3: "Bikes & Parts",
-    4: "Home & Kitchen",
-    5: "Electronics",
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One row of a small reference table (Category, Shop, Employee...), as generated.
+
+    Attributes:
+        fields: The row's documented fields in wire form, except its id, ``archived`` and
+            its times (which the entity module adds).
+        changed_days_ago: Days before the data's end of its last change (``timeStamp``);
+            ``createTime`` is 30 days earlier.
+        archived: Whether the row is archived (only for entities that archive).
+        relations: Relations in wire form, sent when ``load_relations`` asks for them.
+    """
+
+    fields: dict[str, Any]
+    changed_days_ago: int = 300
+    archived: bool = False
+    relations: dict[str, Any] = field(default_factory=dict)
+
+
+def _category(name: str, path: str, depth: int, left: int, right: int, parent: int) -> dict:
+    return {
+        "name": name,
+        "nodeDepth": str(depth),
+        "fullPathName": path,
+        "leftNode": str(left),
+        "rightNode": str(right),
+        "parentID": str(parent),
+    }
+
+
+#: Categories (a tree as nested sets; deleting one deletes it, so none is archived).
+CATEGORY_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_category("Apparel", "Apparel", 0, 1, 2, 0), 400),
+    2: ReferenceRow(_category("Accessories", "Accessories", 0, 3, 4, 0), 380),
+    3: ReferenceRow(_category("Bikes & Parts", "Bikes & Parts", 0, 5, 8, 0), 20),
+    4: ReferenceRow(_category("Home & Kitchen", "Home & Kitchen", 0, 9, 10, 0), 360),
+    5: ReferenceRow(_category("Electronics", "Electronics", 0, 11, 12, 0), 7),
+    6: ReferenceRow(_category("Helmets", "Bikes & Parts/Helmets", 1, 6, 7, 3), 20),
 }
-MANUFACTURERS = {1: "Acme", 2: "Northwind", 3: "Summit Gear", 4: "Lumen"}
-TAX_CLASSES = {1: "Item", 2: "Labor", 3: "Exempt"}
-CUSTOMER_TYPES = {1: "Retail", 2: "Wholesale", 3: "VIP"}
-EMPLOYEES = {1: ("Alex", "Manager"), 2: ("Sam", "Cashier"), 3: ("Jo", "Cashier")}
-PAYMENT_TYPES = {1: "Cash", 2: "Check", 3: "Credit Account", 4: "Credit Card", 7: "Gift Card"}
-TAX_CATEGORIES = {1: ("Sales Tax", 8000)}  # rate in 1/100000 (0.08)
-#: Tax classes whose lines are never taxed, in every tax category (no TaxCategoryClass rate).
+CATEGORIES = {cid: row.fields["name"] for cid, row in CATEGORY_ROWS.items()}
+#: The categories generated items are in.
+ITEM_CATEGORIES = (1, 2, 3, 4, 5)
+#: Manufacturers (they cannot be deleted nor archived).
+MANUFACTURER_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Acme"}, 500),
+    2: ReferenceRow({"name": "Northwind"}, 410),
+    3: ReferenceRow({"name": "Summit Gear"}, 45),
+    4: ReferenceRow({"name": "Lumen"}, 3),
+}
+MANUFACTURERS = {mid: row.fields["name"] for mid, row in MANUFACTURER_ROWS.items()}
+
+
+def _vendor(name: str, account_number: str, currency: str) -> dict:
+    return {
+        "name": name,
+        "accountNumber": account_number,
+        "priceLevel": "",
+        "updatePrice": "false",
+        "updateCost": "true",
+        "updateDescription": "false",
+        "shareSellThrough": "false",
+        "b2bSellerUID": "",
+        "purchasingCurrency": {"code": currency, "symbol": "$", "rate": "1"},
+    }
+
+
+#: Vendors (suppliers); items' ItemVendorNums use the first three.
+VENDOR_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_vendor("Trailhead Supply", "TS-1001", "USD"), 420),
+    2: ReferenceRow(_vendor("Metro Wholesale", "MW-22", "USD"), 90),
+    3: ReferenceRow(_vendor("Pacific Imports", "", "CAD"), 12),
+    4: ReferenceRow(_vendor("Bayside Traders", "BT-7", "USD"), 200, archived=True),
+}
+VENDORS = {vid: row.fields["name"] for vid, row in VENDOR_ROWS.items()}
+#: Tax classes (deleted rather than archived); items are in class 1.
+TAX_CLASS_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Item"}, 700),
+    2: ReferenceRow({"name": "Labor"}, 700),
+    3: ReferenceRow({"name": "Exempt"}, 40),
+}
+TAX_CLASSES = {tid: row.fields["name"] for tid, row in TAX_CLASS_ROWS.items()}
+#: Customer types (no timeStamp, deleted rather than archived); VIPs get discount 1.
+CUSTOMER_TYPE_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Retail", "taxCategoryID": "0", "discountID": "0"}),
+    2: ReferenceRow({"name": "Wholesale", "taxCategoryID": "2", "discountID": "0"}),
+    3: ReferenceRow({"name": "VIP", "taxCategoryID": "0", "discountID": "1"}),
+}
+CUSTOMER_TYPES = {cid: row.fields["name"] for cid, row in CUSTOMER_TYPE_ROWS.items()}
+
+
+def _employee(first: str, last: str, role: int, shop: int) -> dict:
+    return {
+        "firstName": first,
+        "lastName": last,
+        "lockOut": "false",
+        "contactID": "0",
+        "clockInEmployeeHoursID": "0",
+        "employeeRoleID": str(role),
+        "limitToShopID": "0",
+        "lastShopID": str(shop),
+        "lastSaleID": "0",
+        "lastRegisterID": str(shop),
+    }
+
+
+#: Employees (role 1 manager, 2 cashier); generated sales use the active ones.
+EMPLOYEE_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_employee("Alex", "Lugo", 1, 1), 250),
+    2: ReferenceRow(_employee("Sam", "Okafor", 2, 1), 60),
+    3: ReferenceRow(_employee("Jo", "Tanaka", 2, 2), 5),
+    4: ReferenceRow(_employee("Kim", "Berger", 2, 1), 150, archived=True),
+}
+EMPLOYEES = {eid: row.fields["firstName"] for eid, row in EMPLOYEE_ROWS.items()}
+#: The employees generated sales are rung up by.
+SALE_EMPLOYEES = (1, 2, 3)
+
+
+def _payment_type(name: str, kind: str, reserved: bool, refund_as: int = 0) -> dict:
+    return {
+        "name": name,
+        "requireCustomer": "true" if kind == "credit account" else "false",
+        "internalReserved": "true" if reserved else "false",
+        "type": kind,
+        "refundAsPaymentTypeID": str(refund_as),
+    }
+
+
+#: Payment types (no timeStamp on the wire); sale payments use 1, 2, 4 and 7.
+PAYMENT_TYPE_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_payment_type("Cash", "cash", True)),
+    2: ReferenceRow(_payment_type("Check", "user defined", True)),
+    3: ReferenceRow(_payment_type("Credit Account", "credit account", True, 3)),
+    4: ReferenceRow(_payment_type("Credit Card", "credit card", True)),
+    5: ReferenceRow(_payment_type("Debit Card", "credit card", False, 5)),
+    6: ReferenceRow(_payment_type("Layaway", "user defined", False), archived=True),
+    7: ReferenceRow(_payment_type("Gift Card", "gift card", True, 7)),
+}
+PAYMENT_TYPES = {pid: row.fields["name"] for pid, row in PAYMENT_TYPE_ROWS.items()}
+
+
+def tax_category_rows(taxes: dict[int, SalesTax], end: int) -> dict[int, ReferenceRow]:
+    """Return an account's tax categories with their TaxCategoryClasses (per-class rates).
+
+    Each category gives the exempt classes a 0 rate (one TaxCategoryClass each); the other
+    classes pay the category's own rates.
+
+    Args:
+        taxes: The account's taxes (:func:`sales_taxes`).
+        end: The data's end (epoch seconds); the class rates were set 400 days before it.
+    """
+    rows = {}
+    for tid, tax in taxes.items():
+        classes = [
+            {
+                "taxCategoryClassID": str((tid - 1) * len(TAX_CLASSES) + cid),
+                "tax1Rate": "0",
+                "tax2Rate": "0",
+                "timeStamp": fmt_ts(end - 400 * SECONDS_PER_DAY),
+                "taxCategoryID": str(tid),
+                "taxClassID": str(cid),
+            }
+            for cid in sorted(TAX_EXEMPT_CLASSES)
+        ]
+        rows[tid] = ReferenceRow(
+            {
+                "isTaxInclusive": "false",
+                "tax1Name": tax.name1,
+                "tax2Name": tax.name2,
+                "tax1Rate": fmt_rate(tax.rate1),
+                "tax2Rate": fmt_rate(tax.rate2),
+            },
+            500 - 100 * tid,
+            relations={"TaxCategoryClasses": wrap(classes, "TaxCategoryClass")},
+        )
+    return rows
+
+
+#: Shop names, by shop id (cycled past the end); one more shop than configured is archived.
+SHOP_NAMES = ("Main Street", "Harbour Front", "Airport", "Old Town", "Riverside", "Mall")
+
+
+def shop_rows(shops: int) -> dict[int, ReferenceRow]:
+    """Return an account's shops: ``shops`` open ones and one closed (archived) after them.
+
+    Args:
+        shops: The account's number of real shops (sales and stock are on them).
+    """
+    rows = {}
+    for sid in range(1, shops + 2):
+        name = SHOP_NAMES[(sid - 1) % len(SHOP_NAMES)]
+        closed = sid > shops
+        rows[sid] = ReferenceRow(
+            {
+                "name": f"{name} (closed)" if closed else name,
+                "serviceRate": "65" if sid == 1 else "0",
+                "timeZone": "America/New_York",
+                "taxLabor": "false",
+                "labelTitle": "Shop Name",
+                "labelMsrp": "false",
+                "companyRegistrationNumber": "",
+                "vatNumber": "",
+                "zebraBrowserPrint": "false",
+                "contactID": "0",
+                "taxCategoryID": "1",
+                "receiptSetupID": str(sid),
+                "ccGatewayID": "0",
+                "gatewayConfigID": "",
+                "priceLevelID": "1",
+            },
+            600 - sid,
+            archived=closed,
+        )
+    return rows
+
+
+def register_rows(shops: int) -> dict[int, ReferenceRow]:
+    """Return an account's registers: one per shop (same id as its shop), then a retired one.
+
+    Args:
+        shops: The account's number of real shops; generated sales on shop ``k`` are rung
+            up on register ``k``.
+    """
+    rows = {}
+    for rid in range(1, shops + 2):
+        retired = rid > shops
+        shop = 1 if retired else rid
+        rows[rid] = ReferenceRow(
+            {
+                "name": f"Register {rid}" + (" (retired)" if retired else ""),
+                "open": "false" if retired else "true",
+                "tipEnabled": "false",
+                "openEmployeeID": "0" if retired else "1",
+                "shopID": str(shop),
+                "ccTerminalID": "0",
+            },
+            rid,
+            archived=retired,
+        )
+    return rows
+
+
+#: Tax categories: name and rate in 1/100000 (8000 is 0.08). Sales use 1, whose rates differ
+#: between accounts (:func:`sales_taxes`); 2 and 3 are the same everywhere.
+TAX_CATEGORIES = {1: ("Sales Tax", 8000), 2: ("Out of State", 0), 3: ("Downtown", 9500)}
+#: Tax classes whose lines are never taxed: every tax category gives them a 0 rate (its
+#: TaxCategoryClass for the class).
 TAX_EXEMPT_CLASSES = frozenset({3})
 
 
@@ -397,9 +630,10 @@ def sales_taxes(account_index: int) -> dict[int, SalesTax]:
     Returns:
         Tax category id -> its tax.
     """
+    others = {tid: SalesTax(name, "", rate, 0) for tid, (name, rate) in TAX_CATEGORIES.items()}
     if account_index == 0:
-        return {1: SalesTax(TAX_CATEGORIES[1][0], "", TAX_CATEGORIES[1][1], 0)}
-    return {1: SalesTax("GST", "PST", 5000, 3000 + 1000 * (account_index % 3))}
+        return others
+    return {**others, 1: SalesTax("GST", "PST", 5000, 3000 + 1000 * (account_index % 3))}
 
 
 def fmt_rate(rate: int) -> str:
@@ -436,12 +670,55 @@ PRICE_LEVELS: tuple[tuple[tuple[int, str, str, bool], ...], ...] = (
 )
 #: The share of the Default price at which items sell on each price level, by level name.
 PRICE_LEVEL_SHARES = {"Wholesale": 70, "Staff": 80}
-#: Item attribute sets (the built-in ones): id -> (name, attributeName1, 2, 3).
-ITEM_ATTRIBUTE_SETS = {
-    1: ("Color/Size", "Color", "Size", ""),
-    2: ("Size", "Size", "", ""),
-    3: ("Color", "Color", "", ""),
-    4: ("3 Attributes", "Attribute 1", "Attribute 2", "Attribute 3"),
+
+
+def _attribute_set(name: str, first: str, second: str, third: str, system: bool) -> dict:
+    return {
+        "name": name,
+        "attributeName1": first,
+        "attributeName2": second,
+        "attributeName3": third,
+        "system": "true" if system else "false",
+    }
+
+
+#: Item attribute sets (no timeStamp on the wire): the four built-in ones matrices use, and an
+#: archived one of the merchant's.
+ITEM_ATTRIBUTE_SET_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_attribute_set("Color/Size", "Color", "Size", "", True)),
+    2: ReferenceRow(_attribute_set("Size", "Size", "", "", True)),
+    3: ReferenceRow(_attribute_set("Color", "Color", "", "", True)),
+    4: ReferenceRow(
+        _attribute_set("3 Attributes", "Attribute 1", "Attribute 2", "Attribute 3", True)
+    ),
+    5: ReferenceRow(
+        _attribute_set("Color/Size/Fabric", "Color", "Size", "Fabric", False), archived=True
+    ),
+}
+
+
+def _discount(name: str, amount: str, percent: str, require_customer: bool) -> dict:
+    return {
+        "name": name,
+        "discountAmount": amount,
+        "discountPercent": percent,
+        "requireCustomer": "true" if require_customer else "false",
+    }
+
+
+#: Discounts (a percentage or an amount, never both); VIP customers get discount 1.
+DISCOUNT_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow(_discount("VIP 10%", "0", "0.1", True), 320),
+    2: ReferenceRow(_discount("Five off", "5", "0", False), 60),
+    3: ReferenceRow(_discount("Staff 20%", "0", "0.2", True), 15),
+    4: ReferenceRow(_discount("Summer sale", "0", "0.25", False), 200, archived=True),
+}
+#: Seasons (deprecated by Lightspeed, still served; deleted, never archived; no timeStamp).
+SEASON_ROWS: dict[int, ReferenceRow] = {
+    1: ReferenceRow({"name": "Spring"}),
+    2: ReferenceRow({"name": "Summer"}),
+    3: ReferenceRow({"name": "Fall"}),
+    4: ReferenceRow({"name": "Winter"}),
 }
 #: Customer custom fields: id -> (name, type). Choice fields hold a CustomFieldChoice object.
 CUSTOMER_CUSTOM_FIELDS = {1: ("Student", "boolean"), 2: ("Loyalty tier", "single_choice")}
@@ -845,7 +1122,7 @@ class Generator:
         upc += str(
             (10 - sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(upc)) % 10) % 10
         )
-        category = 1 + (r >> 8) % len(CATEGORIES)
+        category = ITEM_CATEGORIES[(r >> 8) % len(ITEM_CATEGORIES)]
         manufacturer = (r >> 12) % (len(MANUFACTURERS) + 1)
         matrix = self.item_matrix_id(iid)
         rec: dict[str, Any] = {
@@ -1005,7 +1282,7 @@ class Generator:
             **sale_total_fields(subtotal, taxes, paid),
             "customerID": str(customer),
             "discountID": "0",
-            "employeeID": str(1 + (cr >> 16) % len(EMPLOYEES)),
+            "employeeID": str(SALE_EMPLOYEES[(cr >> 16) % len(SALE_EMPLOYEES)]),
             "tipEmployeeID": "0",
             "quoteID": "0",
             "registerID": str(shop),

@@ -591,6 +591,166 @@ class SpecialOrdersStream(LightspeedStream):
     include_archived = False
 
 
+class ReferenceStream(LightspeedStream):
+    """A small reference table that sales, items and customers point at.
+
+    Subclasses name the stream, the entity and the primary key. Where the entity's page lists
+    ``timeStamp`` among its sortable fields the stream is incremental on it; otherwise
+    (:attr:`full_table`) every sync reads the whole table, sorted by the primary key. Archived
+    rows come too wherever the entity archives, so a warehouse tells a deleted record from
+    a missing one. The path is ``/<entity>.json``.
+    """
+
+    #: No ``timeStamp`` sort on the endpoint: read the whole table, sorted by id, each sync.
+    full_table: t.ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        """Derive the path, and for a full-table stream the sort and replication key.
+
+        Args:
+            **kwargs: Passed on to :class:`object`.
+        """
+        super().__init_subclass__(**kwargs)
+        cls.path = f"/{cls.entity}.json"
+        if cls.full_table:
+            cls.replication_key = None  # type: ignore[assignment]
+            cls.sort_field = cls.primary_keys[0]
+
+
+def _reference_stream(
+    name: str,
+    entity: str,
+    key: str,
+    description: str,
+    *,
+    full_table: bool = False,
+    archives: bool = True,
+    relations: tuple[str, ...] = (),
+) -> type[ReferenceStream]:
+    """Declare one reference stream.
+
+    Args:
+        name: The stream name.
+        entity: The entity (``/<entity>.json``).
+        key: Its primary key.
+        description: What the stream holds and how it replicates (the class docstring).
+        full_table: The page lists no ``timeStamp`` sort: read the whole table each sync.
+        archives: The entity archives (``archived=true`` is sent); False where it is deleted.
+        relations: Relations to load.
+
+    Returns:
+        The stream class.
+    """
+    return type(
+        f"{entity}Stream",
+        (ReferenceStream,),
+        {
+            "__doc__": description,
+            "__module__": __name__,
+            "name": name,
+            "entity": entity,
+            "primary_keys": (key,),
+            "full_table": full_table,
+            "include_archived": archives,
+            "load_relations": relations,
+        },
+    )
+
+
+#: The small reference tables, in the order the docs list them.
+REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
+    _reference_stream(
+        "shops", "Shop", "shopID", "Shops (sortable by shopID only): full table.", full_table=True
+    ),
+    _reference_stream(
+        "registers",
+        "Register",
+        "registerID",
+        "Registers, each in a shop (sortable by registerID only): full table.",
+        full_table=True,
+    ),
+    _reference_stream("employees", "Employee", "employeeID", "Employees, incremental."),
+    _reference_stream(
+        "categories",
+        "Category",
+        "categoryID",
+        "Item categories, a tree (parentID, nested-set leftNode/rightNode), incremental. "
+        "A category is deleted rather than archived.",
+        archives=False,
+    ),
+    _reference_stream(
+        "manufacturers",
+        "Manufacturer",
+        "manufacturerID",
+        "Manufacturers, incremental; they cannot be deleted nor archived.",
+        archives=False,
+    ),
+    _reference_stream("vendors", "Vendor", "vendorID", "Vendors (suppliers), incremental."),
+    _reference_stream(
+        "payment_types",
+        "PaymentType",
+        "paymentTypeID",
+        "Payment types (sortable by paymentTypeID only): full table.",
+        full_table=True,
+    ),
+    _reference_stream(
+        "tax_classes",
+        "TaxClass",
+        "taxClassID",
+        "Tax classes of items, incremental; deleted, never archived.",
+        archives=False,
+    ),
+    _reference_stream(
+        "tax_categories",
+        "TaxCategory",
+        "taxCategoryID",
+        "Sales taxes with their rates and, per tax class, the custom rate (TaxCategoryClasses; "
+        "a class without one pays the category's rates). Incremental; deleted, never archived. "
+        "The TaxCategoryClass page documents only timeStamp; the other element fields are "
+        "those the API returns.",
+        archives=False,
+        relations=("TaxCategoryClasses",),
+    ),
+    _reference_stream(
+        "customer_types",
+        "CustomerType",
+        "customerTypeID",
+        "Customer types (sortable by customerTypeID only): full table; deleted, never archived.",
+        full_table=True,
+        archives=False,
+    ),
+    _reference_stream(
+        "price_levels",
+        "PriceLevel",
+        "priceLevelID",
+        "Price levels: full table by priceLevelID. The page's sortable fields say orderLineID "
+        "and name: orderLineID is a typo for priceLevelID. Calculation is kept as it comes.",
+        full_table=True,
+    ),
+    _reference_stream(
+        "discounts",
+        "Discount",
+        "discountID",
+        "Discounts (a percentage or an amount), incremental.",
+    ),
+    _reference_stream(
+        "item_attribute_sets",
+        "ItemAttributeSet",
+        "itemAttributeSetID",
+        "Item attribute sets (a matrix's kind: Color/Size...), sortable by id only: full table.",
+        full_table=True,
+    ),
+    _reference_stream(
+        "seasons",
+        "Season",
+        "seasonID",
+        "Seasons (deprecated by Lightspeed, still served), sortable by id only: full table; "
+        "deleted, never archived.",
+        full_table=True,
+        archives=False,
+    ),
+)
+
 #: The streams read from an endpoint of their own.
 STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     CustomersStream,
@@ -606,6 +766,7 @@ STREAM_TYPES: tuple[type[LightspeedStream], ...] = (
     VendorReturnsStream,
     WorkordersStream,
     SpecialOrdersStream,
+    *REFERENCE_STREAM_TYPES,
 )
 
 #: The streams derived from another stream's records (no request of their own).

@@ -26,6 +26,7 @@ from .customers import CUSTOMER
 from .images import IMAGE
 from .items import ITEM, ITEM_SHOP
 from .price_levels import PRICE_LEVEL
+from .reference import REFERENCE
 from .sales import SALE
 from .stock_movements import STOCK_MOVEMENT_ENTITIES
 
@@ -42,6 +43,7 @@ ENTITIES: dict[str, Entity] = {
         IMAGE,
         ITEM_SHOP,
         PRICE_LEVEL,
+        *REFERENCE,
         *STOCK_MOVEMENT_ENTITIES,
     )
 }

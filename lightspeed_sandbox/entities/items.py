@@ -120,27 +120,15 @@ def itemshop_ids(account: Account, iid: int) -> list[int]:
 
 def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
     """Add an item's computed relations (Category, TaxClass, Images, ItemShops, ...)."""
-    cat = int(rec.get("categoryID") or 0)
-    if "Category" in rels and cat in g.CATEGORIES:
-        rec["Category"] = {
-            "categoryID": str(cat),
-            "name": g.CATEGORIES[cat],
-            "nodeDepth": "0",
-            "fullPathName": g.CATEGORIES[cat],
-            "leftNode": str(cat * 2 - 1),
-            "rightNode": str(cat * 2),
-            "parentID": "0",
-        }
-    tc = int(rec.get("taxClassID") or 0)
-    if "TaxClass" in rels and tc in g.TAX_CLASSES:
-        rec["TaxClass"] = {
-            "taxClassID": str(tc),
-            "name": g.TAX_CLASSES[tc],
-            "classType": "item" if tc != 2 else "labor",
-        }
-    man = int(rec.get("manufacturerID") or 0)
-    if "Manufacturer" in rels and man in g.MANUFACTURERS:
-        rec["Manufacturer"] = {"manufacturerID": str(man), "name": g.MANUFACTURERS[man]}
+    # Category, TaxClass and Manufacturer are the rows their endpoints serve.
+    for relation, key in (
+        ("Category", "categoryID"),
+        ("TaxClass", "taxClassID"),
+        ("Manufacturer", "manufacturerID"),
+    ):
+        target = int(rec.get(key) or 0)
+        if relation in rels and account.tables[relation].exists(target):
+            rec[relation] = account.tables[relation].get(target)
     if "Images" in rels:
         images = account.tables["Image"]
         rec["Images"] = wrap([images.get(i) for i in image_ids(account, rid)], "Image")

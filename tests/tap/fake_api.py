@@ -39,6 +39,20 @@ ID_FIELDS = {
     "VendorReturn": "vendorReturnID",
     "Workorder": "workorderID",
     "SpecialOrder": "specialOrderID",
+    "Shop": "shopID",
+    "Register": "registerID",
+    "Employee": "employeeID",
+    "Category": "categoryID",
+    "Manufacturer": "manufacturerID",
+    "Vendor": "vendorID",
+    "PaymentType": "paymentTypeID",
+    "TaxClass": "taxClassID",
+    "TaxCategory": "taxCategoryID",
+    "CustomerType": "customerTypeID",
+    "PriceLevel": "priceLevelID",
+    "ItemAttributeSet": "itemAttributeSetID",
+    "Season": "seasonID",
+    "Discount": "discountID",
 }
 SORTABLE = {
     "Customer": {"customerID", "timeStamp", "firstName", "lastName"},
@@ -54,6 +68,21 @@ SORTABLE = {
     "VendorReturn": {"vendorReturnID", "timeStamp"},
     "Workorder": {"workorderID", "timeStamp"},
     "SpecialOrder": {"specialOrderID", "timeStamp"},
+    # The reference tables' "Sortable Fields", from their official pages.
+    "Shop": {"shopID"},
+    "Register": {"registerID"},
+    "Employee": {"employeeID", "timeStamp"},
+    "Category": {"categoryID", "timeStamp", "leftNode", "rightNode"},
+    "Manufacturer": {"manufacturerID", "timeStamp", "name"},
+    "Vendor": {"vendorID", "timeStamp", "name"},
+    "PaymentType": {"paymentTypeID"},
+    "TaxClass": {"taxClassID", "timeStamp"},
+    "TaxCategory": {"taxCategoryID", "timeStamp"},
+    "CustomerType": {"customerTypeID"},
+    "PriceLevel": {"priceLevelID", "name"},  # the page says "orderLineID": a typo
+    "ItemAttributeSet": {"itemAttributeSetID"},
+    "Season": {"seasonID"},
+    "Discount": {"discountID", "timeStamp"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
@@ -72,6 +101,7 @@ RELATIONS = {
     "Sale": {"SaleLines", "SalePayments"},
     "Order": {"OrderLines"},
     "VendorReturn": {"VendorReturnItems"},
+    "TaxCategory": {"TaxCategoryClasses"},
 }
 RATE_HEADERS = {
     "X-LS-API-Bucket-Level": "1/90",

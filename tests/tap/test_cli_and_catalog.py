@@ -19,8 +19,34 @@ from tests.tap.stock_movement_data import stock_movement_dataset
 ROOT = Path(__file__).parents[2]
 CATALOG = ROOT / "catalog" / "catalog.json"
 SCHEMAS = ROOT / "tap_lightspeed" / "schemas"
-MAIN_STREAMS = {"customers", "items", "images", "sales", "sale_lines", "sale_payments"}
-MAIN_STREAMS |= {
+#: The reference tables read whole on every sync: their pages list no ``timeStamp`` sort.
+FULL_TABLE_STREAMS = {
+    "shops",
+    "registers",
+    "payment_types",
+    "customer_types",
+    "price_levels",
+    "item_attribute_sets",
+    "seasons",
+}
+#: The reference tables, selected by default (small, and what every report joins to).
+REFERENCE_STREAMS = {
+    *FULL_TABLE_STREAMS,
+    "employees",
+    "categories",
+    "manufacturers",
+    "vendors",
+    "tax_classes",
+    "tax_categories",
+    "discounts",
+}
+MAIN_STREAMS = {
+    "customers",
+    "items",
+    "images",
+    "sales",
+    "sale_lines",
+    "sale_payments",
     "orders",
     "order_lines",
     "transfers",
@@ -29,6 +55,7 @@ MAIN_STREAMS |= {
     "vendor_returns",
     "vendor_return_items",
     "special_orders",
+    *REFERENCE_STREAMS,
 }
 #: Derived stream -> (parent schema, the parent's array it comes from, its primary key,
 #: the parent's key, the row's change marker, the parent's field it copies).
@@ -67,7 +94,7 @@ REPLICATION_KEYS = {
     "vendor_return_items": "vendor_return_timeStamp",
 }
 #: Streams whose endpoint cannot sort by ``timeStamp``: read whole on every sync.
-FULL_TABLE = {"inventory_counts", "inventory_count_items"}
+FULL_TABLE = {"inventory_counts", "inventory_count_items", *FULL_TABLE_STREAMS}
 REGENERATE = "tap-lightspeed --discover > catalog/catalog.json"
 
 
@@ -142,6 +169,12 @@ def test_derived_schemas_are_the_parent_array_items_with_key_parent_and_marker(s
             assert properties[name] == sub, name
 
 
+#: Top-level time fields of the schemas.
+TIME_FIELDS = {"timeStamp", "createTime", "updatetime", "completeTime", "openTime"}
+#: Streams whose records carry no ``timeStamp`` (their pages list none).
+UNSTAMPED_STREAMS = FULL_TABLE_STREAMS - {"shops"}  # Shop has one, but no sort on it
+
+
 @pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.json")), ids=lambda p: p.stem)
 def test_schema_files_are_complete_singer_schemas(path):
     schema = json.loads(path.read_text())
@@ -164,10 +197,10 @@ def test_schema_files_are_complete_singer_schemas(path):
             walk(node["items"], f"{where}[]")
 
     walk(schema, "")
-    assert schema["properties"]["timeStamp"] == {
-        "type": ["string", "null"],
-        "format": "date-time",
-    }
+    # Every time field is a date-time; a few reference tables have no timeStamp.
+    for name in TIME_FIELDS & schema["properties"].keys():
+        assert schema["properties"][name] == {"type": ["string", "null"], "format": "date-time"}
+    assert "timeStamp" in schema["properties"] or path.stem in UNSTAMPED_STREAMS
 
 
 def test_cli_about_markdown():
@@ -206,6 +239,7 @@ def test_cli_sync_with_config_env(api, config, monkeypatch):
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     records = [m for m in messages if m["type"] == "RECORD"]
     assert {m["stream"] for m in records} == MAIN_STREAMS
-    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5 + 6 * 5 + 7 + 7  # + 9 sale lines, 5 payments,
-    # 6 stock-movement streams of 5 records, 7 order lines and 7 vendor-return items
+    # + 9 sale lines, 5 payments, 6 stock-movement streams of 5 records, 7 order lines,
+    # 7 vendor-return items, 3 rows (archived ones included) per reference table
+    assert len(records) == 7 + 5 + 4 + 6 + 9 + 5 + 6 * 5 + 7 + 7 + 3 * len(REFERENCE_STREAMS)
     assert messages[-1]["type"] == "STATE"

@@ -11,6 +11,7 @@ import pytest
 import requests_mock
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES
 from tap_lightspeed.tap import TapLightspeed
 from tests.tap.conftest import base_config, catalog_for
 from tests.tap.fake_api import FakeLightspeed
@@ -19,19 +20,7 @@ from tests.tap.wire_data import standard_dataset
 
 _TOKEN_DIR = Path(tempfile.mkdtemp(prefix="tap-lightspeed-sdk-tests-"))
 SAMPLE_CONFIG = base_config(str(_TOKEN_DIR / "tokens.json"), start_date="2024-01-01T00:00:00Z")
-ALL_STREAMS = {"customers", "items", "images", "sales", "item_shops", "sale_lines", "sale_payments"}
-ALL_STREAMS |= {
-    "orders",
-    "order_lines",
-    "transfers",
-    "transfer_items",
-    "inventory_counts",
-    "inventory_count_items",
-    "vendor_returns",
-    "vendor_return_items",
-    "workorders",
-    "special_orders",
-}
+ALL_STREAMS = {stream.name for stream in (*STREAM_TYPES, *DERIVED_STREAM_TYPES)}
 
 _StandardTests = get_tap_test_class(
     TapLightspeed,

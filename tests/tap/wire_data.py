@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tap_lightspeed.client import SCHEMAS
+from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, ReferenceStream
+
 BASE = dt.datetime(2024, 3, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
 
 
@@ -372,6 +375,66 @@ def sale(
     return record
 
 
+def _wire_value(name: str, schema: dict, i: int, second: int) -> Any:
+    """A field's value in wire form, from its schema type."""
+    kind = schema.get("type", [])
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    if "array" in kinds:  # one element, wrapped in its singular key (TaxCategoryClasses...)
+        element = name.removesuffix("es") if name.endswith("sses") else name.removesuffix("s")
+        return {element: _wire_value(element, schema["items"], i, second)}
+    if "object" in kinds:
+        return {
+            sub: _wire_value(sub, s, i, second)
+            for sub, s in schema["properties"].items()
+            if sub != "_extra_fields"
+        }
+    if schema.get("format") == "date-time":
+        return ts(second)
+    if "boolean" in kinds:
+        return "true" if i % 2 else "false"
+    if "integer" in kinds:
+        return str(i % 3)
+    if "number" in kinds:
+        return f"{i}.5"
+    return f"{name} {i}"
+
+
+def reference_row(stream: type[ReferenceStream], i: int, second: int, **extra: Any) -> dict:
+    """A wire record of a reference stream: every schema field, ``archived`` false.
+
+    Args:
+        stream: The stream class (its schema and primary key).
+        i: The record's id.
+        second: Its ``timeStamp`` (seconds after the base time).
+        **extra: Fields to set or override (``archived="true"``...).
+    """
+    properties = SCHEMAS.get_schema(stream.name)["properties"]
+    record = {
+        name: _wire_value(name, schema, i, second)
+        for name, schema in properties.items()
+        if name != "_extra_fields"
+    }
+    record[stream.primary_keys[0]] = str(i)
+    if "archived" in record:
+        record["archived"] = "false"
+    record.update(extra)
+    return record
+
+
+def reference_dataset() -> dict[str, list[dict]]:
+    """Three rows per reference entity, the second archived where the entity archives."""
+    return {
+        stream.entity: [
+            reference_row(stream, 1, 0),
+            reference_row(
+                stream, 2, 10, **({"archived": "true"} if stream.include_archived else {})
+            ),
+            reference_row(stream, 3, 20),
+        ]
+        for stream in REFERENCE_STREAM_TYPES
+    }
+
+
 def standard_dataset() -> dict[str, list[dict]]:
     """A few records per stream covering the wire quirks; pairs share a timeStamp second.
 
@@ -417,4 +480,5 @@ def standard_dataset() -> dict[str, list[dict]]:
             item_shop(30, 16),
             item_shop(31, 24),
         ],
+        **reference_dataset(),
     }

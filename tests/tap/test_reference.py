@@ -1,0 +1,192 @@
+"""The reference streams (shops, registers, employees, categories, ...), one test per stream.
+
+Against the sandbox, which serves each table as its official page documents it (fields,
+sortable fields, archiving): records typed and complete, archived rows present, STATE for
+the incremental streams, the whole table each time for the full-table ones. Against the fake
+API: the wire quirks (one record as an object, zero records without the key, ``""`` for an
+empty object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from jsonschema import Draft7Validator, FormatChecker
+
+from lightspeed_client.client import LightspeedClient
+from lightspeed_sandbox import Sandbox
+from tap_lightspeed.client import SCHEMAS
+from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, ReferenceStream
+from tests.tap.conftest import run_sync
+from tests.tap.wire_data import reference_row
+
+if TYPE_CHECKING:
+    from tests.tap.fake_api import FakeLightspeed
+
+STREAMS = {stream.name: stream for stream in REFERENCE_STREAM_TYPES}
+INCREMENTAL = sorted(name for name, stream in STREAMS.items() if not stream.full_table)
+FULL_TABLE = sorted(name for name, stream in STREAMS.items() if stream.full_table)
+ARCHIVING = sorted(name for name, stream in STREAMS.items() if stream.include_archived)
+#: Streams of entities that archive, but whose sandbox rows are all active (the built-in
+#: price levels cannot be archived and the sandbox's own levels are in use).
+NONE_ARCHIVED_IN_SANDBOX = {"price_levels"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """One small store for the module (its reference tables do not depend on the volumes)."""
+    sb = Sandbox(seed=5, customers=10, items=10, sales=10, bucket_enabled=False).start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def sandbox_config(sandbox: Sandbox, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    LightspeedClient.forget_all()
+    yield sandbox.connection_settings(0, tmp_path / "tokens.json", page_size=2)
+    LightspeedClient.forget_all()
+
+
+def _table_rows(sandbox: Sandbox, entity: str) -> dict[int, dict[str, Any]]:
+    table = sandbox.app.accounts[sandbox.account_ids[0]].tables[entity]
+    return {rid: table.get(rid) for rid in range(1, table.n + 1)}
+
+
+def _requests_of(result_urls: list[str], entity: str) -> list[dict[str, list[str]]]:
+    return [
+        parse_qs(urlsplit(url).query)
+        for url in result_urls
+        if urlsplit(url).path.endswith(f"/{entity}.json")
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_every_row_comes_typed_with_no_unknown_field(sandbox, sandbox_config, name):
+    stream = STREAMS[name]
+    key = stream.primary_keys[0]
+    result = run_sync(sandbox_config, streams={name})
+    records = result.records[name]
+    expected = _table_rows(sandbox, stream.entity)
+    assert len(expected) >= 3  # a handful, so that paging (page_size 2) is exercised
+    assert sorted(r[key] for r in records) == sorted(expected)
+    validator = Draft7Validator(SCHEMAS.get_schema(name), format_checker=FormatChecker())
+    for record in records:
+        assert not list(validator.iter_errors(record)), record
+        assert not record.get("_extra_fields"), record
+        wire = expected[record[key]]
+        assert set(wire) - {"Contact"} <= set(record), set(wire) - set(record)
+    assert set(result.records) == {name}
+
+
+@pytest.mark.parametrize("name", sorted(set(ARCHIVING) - NONE_ARCHIVED_IN_SANDBOX))
+def test_archived_rows_come_too(sandbox_config, name):
+    records = run_sync(sandbox_config, streams={name}).records[name]
+    archived = [r for r in records if r["archived"] is True]
+    assert archived, f"{name}: the sandbox has archived rows; none came"
+    assert any(r["archived"] is False for r in records)
+
+
+@pytest.mark.parametrize("name", sorted(set(STREAMS) - set(ARCHIVING)))
+def test_entities_that_do_not_archive_are_not_asked_to(name):
+    stream = STREAMS[name]
+    assert stream.include_archived is False
+    assert "archived" not in SCHEMAS.get_schema(name)["properties"]
+
+
+@pytest.mark.parametrize("name", INCREMENTAL)
+def test_incremental_streams_resume_from_their_bookmark(sandbox_config, name):
+    stream = STREAMS[name]
+    first = run_sync(sandbox_config, streams={name})
+    stamps = [r["timeStamp"] for r in first.records[name]]
+    assert stamps == sorted(stamps)  # sorted by timeStamp, as the endpoint can
+    bookmark = first.states[-1]["bookmarks"][name]
+    assert bookmark["replication_key"] == "timeStamp"
+    assert bookmark["replication_key_value"] == max(stamps)
+
+    second = run_sync(sandbox_config, streams={name}, state=first.states[-1])
+    again = second.records[name]
+    assert again, "the boundary second is read again"
+    assert all(r["timeStamp"] >= max(stamps) for r in again)
+    assert len(again) < len(stamps)
+    assert {r[stream.primary_keys[0]] for r in again} <= {
+        r[stream.primary_keys[0]] for r in first.records[name]
+    }
+
+
+@pytest.mark.parametrize("name", FULL_TABLE)
+def test_full_table_streams_read_the_whole_table_every_time(sandbox_config, name):
+    stream = STREAMS[name]
+    key = stream.primary_keys[0]
+    first = run_sync(sandbox_config, streams={name})
+    ids = [r[key] for r in first.records[name]]
+    assert ids == sorted(ids)  # sorted by id: the only sort the endpoint knows
+    bookmark = first.states[-1].get("bookmarks", {}).get(name, {})
+    assert "replication_key_value" not in bookmark
+    second = run_sync(sandbox_config, streams={name}, state=first.states[-1])
+    assert [r[key] for r in second.records[name]] == ids
+
+
+# -- Wire quirks, against the fake API ---------------------------------------------------
+
+
+def _fake_run(
+    api: FakeLightspeed, config: dict[str, Any], stream: type[ReferenceStream], rows: list[dict]
+) -> tuple[list[dict], list[dict[str, list[str]]]]:
+    api.data = {stream.entity: rows}
+    result = run_sync(config, streams={stream.name})
+    return result.records[stream.name], _requests_of(api.list_requests(), stream.entity)
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_request_asks_for_the_documented_sort_and_archived(api, config, name):
+    stream = STREAMS[name]
+    _, requests = _fake_run(api, config, stream, [reference_row(stream, 1, 0)])
+    first = requests[0]
+    expected_sort = stream.primary_keys[0] if stream.full_table else "timeStamp"
+    assert first["sort"] == [expected_sort]
+    assert ("archived" in first) is stream.include_archived
+    assert ("timeStamp" in first) is (not stream.full_table and "start_date" in config)
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_one_record_pages_are_objects_and_zero_records_have_no_key(api, config, name):
+    stream = STREAMS[name]
+    key = stream.primary_keys[0]
+    config["page_size"] = 1
+    rows = [reference_row(stream, i, i * 10) for i in (1, 2, 3)]
+    records, requests = _fake_run(api, config, stream, rows)
+    assert [r[key] for r in records] == [1, 2, 3]
+    assert len(requests) == 4  # three one-record pages (objects), then an empty one
+    assert all(isinstance(page.get(stream.entity), dict) for page in api.pages[:3])
+    assert stream.entity not in api.pages[3]
+
+    LightspeedClient.forget_all()
+    api.pages.clear()
+    records, _ = _fake_run(api, config, stream, [])
+    assert records == []
+    assert stream.entity not in api.pages[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name
+        for name in STREAMS
+        if any(
+            "object" in p["type"] and n != "_extra_fields"
+            for n, p in SCHEMAS.get_schema(name)["properties"].items()
+        )
+    ),
+)
+def test_empty_string_objects_read_as_null(api, config, name):
+    stream = STREAMS[name]
+    properties = SCHEMAS.get_schema(name)["properties"]
+    objects = [n for n, p in properties.items() if "object" in p["type"] and n != "_extra_fields"]
+    assert objects
+    row = reference_row(stream, 1, 0, **dict.fromkeys(objects, ""))
+    records, _ = _fake_run(api, config, stream, [row])
+    assert [records[0][n] for n in objects] == [None] * len(objects)
