@@ -152,9 +152,9 @@ class LightspeedSink(BatchSink):
 class SkippedStreamSink(BatchSink):
     """Counts the records of a tap-lightspeed stream the target does not write, and drops them.
 
-    ``tap-lightspeed | target-lightspeed`` brings images, stock, sale lines and payments
-    besides customers, items and sales; they are counted in the summary, and their STATE
-    passes on like any other's.
+    ``tap-lightspeed | target-lightspeed`` brings images, stock, sale lines and payments,
+    reference tables and purchasing streams besides customers, items and sales; they are
+    counted in the summary, and their STATE passes on like any other's.
     """
 
     #: The run's shared parts (set on the class of each run by :func:`sink_class`).
