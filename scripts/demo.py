@@ -4,8 +4,9 @@ Starts ``lightspeed-sandbox`` (a fixed seed, the default leaky bucket with a fas
 loopback port, records a little new activity in the store through the API (a new customer, a
 price change, a completed sale), runs
 ``meltano --environment=sandbox run tap-lightspeed target-duckdb``, prints per table the rows in
-the warehouse and in the store and the rows this run loaded, then the top items by sales, stops
-the sandbox and says where the data is.
+the warehouse and in the store and the rows this run loaded (every table the tap loads), then
+revenue and units by shop and category, checked against the store's own totals
+(``lightspeed_sandbox.reports``), stops the sandbox and says where the data is.
 
 The sandbox keeps its data in memory, so every run starts the same store (seed 7) and records
 the same kind of activity, stamped with the current time. The first run loads everything; a
@@ -29,10 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from lightspeed_sandbox.reports import SalesTotal, sales_by_shop_and_category
+from lightspeed_sandbox.wire import unwrap
+from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES, RelationStream
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -42,7 +48,8 @@ REPORT = ROOT / "scripts" / "warehouse_report.py"
 JOB = "sandbox:tap-lightspeed-to-target-duckdb"
 SEED = 7
 VOLUMES = {"customers": 500, "items": 300, "sales": 400, "images": 150}
-ENTITIES = {"customers": "Customer", "items": "Item", "sales": "Sale", "images": "Image"}
+#: The streams the tap syncs unless told otherwise (meltano.yml selects the same ones).
+SELECTED = [s for s in (*STREAM_TYPES, *DERIVED_STREAM_TYPES) if s.selected_by_default]
 
 
 class Stopped(Exception):
@@ -138,6 +145,7 @@ class Store:
         token.raise_for_status()
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         self.account = account
+        self._records: dict[str, list[dict[str, Any]]] = {}
 
     def write(self, method: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send one write, waiting out a 429, and return the stored record."""
@@ -154,11 +162,28 @@ class Store:
         msg = f"{method} {path}: still rate limited"
         raise RuntimeError(msg)
 
-    def count(self, entity: str) -> int:
-        """Return how many records of ``entity`` the store holds (archived included)."""
-        resp = self.http.get(f"{self.base}/_admin/records/{self.account}/{entity}", timeout=30)
-        resp.raise_for_status()
-        return int(resp.json()["count"])
+    def records(self, entity: str) -> list[dict[str, Any]]:
+        """Return the store's records of ``entity`` in wire form (archived included).
+
+        Read once per entity: call it after the store's last change.
+        """
+        if entity not in self._records:
+            resp = self.http.get(f"{self.base}/_admin/records/{self.account}/{entity}", timeout=30)
+            resp.raise_for_status()
+            self._records[entity] = resp.json()["records"]
+        return self._records[entity]
+
+    def count(self, stream: type) -> int:
+        """Return how many rows of a tap stream the store holds.
+
+        A derived stream (``sale_lines``...) has a row per element of its relation in the
+        parent's records; any other stream a row per record of its entity.
+        """
+        if issubclass(stream, RelationStream):
+            element = stream.relation.removesuffix("s")  # SaleLines -> SaleLine
+            parents = self.records(stream.parent_stream_type.entity)
+            return sum(len(unwrap(p.get(stream.relation), element)) for p in parents)
+        return len(self.records(stream.entity))
 
 
 def record_activity(store: Store) -> list[str]:
@@ -270,6 +295,55 @@ def report(warehouse: Path, since: dt.datetime) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
+def print_counts(tables: dict[str, dict[str, int]], in_store: dict[str, int]) -> None:
+    """Print per table the rows in the warehouse, in the store and loaded by this run.
+
+    Args:
+        tables: The warehouse report's ``tables``.
+        in_store: The store's rows per selected stream.
+    """
+    print(f"{'table':<22}{'rows':>8}{'in store':>10}{'loaded this run':>17}")
+    for table in sorted(set(tables) | set(in_store)):
+        counts = tables.get(table, {"rows": 0, "loaded": 0})
+        store_count = in_store.get(table, "")
+        print(f"{table:<22}{counts['rows']:>8}{store_count:>10}{counts['loaded']:>17}")
+
+
+def print_sales(rows: list[dict[str, Any]], store: dict[tuple[str, str], SalesTotal]) -> bool:
+    """Print the warehouse's sales by shop and category and compare it with the store's.
+
+    Args:
+        rows: The warehouse report's ``sales`` (one account: the demo's).
+        store: The store's own totals (:func:`sales_by_shop_and_category`).
+
+    Returns:
+        Whether the warehouse's figures equal the store's, to the cent.
+    """
+    print(
+        "Sales by shop and category (completed sales, not voided nor archived;"
+        " revenue net of discounts and tax):"
+    )
+    print(f"  {'shop':<20}{'category':<24}{'units':>7}{'revenue':>12}")
+    warehouse = {}
+    for row in rows:
+        total = SalesTotal(row["units"], Decimal(row["revenue"]))
+        warehouse[(row["shop"], row["category"])] = total
+        print(
+            f"  {row['shop'][:19]:<20}{row['category'][:23]:<24}{total.units:>7}{total.revenue:>12}"
+        )
+    units = sum(t.units for t in warehouse.values())
+    revenue = sum((t.revenue for t in warehouse.values()), Decimal(0))
+    print(f"  {'total':<44}{units:>7}{revenue:>12}")
+    if warehouse == store:
+        print("  = the store's own totals (lightspeed_sandbox.reports), to the cent")
+        return True
+    for key in sorted(set(warehouse) | set(store)):
+        if warehouse.get(key) != store.get(key):
+            print(f"  DIFFERS from the store: {key}:")
+            print(f"    warehouse {warehouse.get(key)}, store {store.get(key)}")
+    return False
+
+
 def main() -> int:
     """Run the demo; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -294,7 +368,8 @@ def main() -> int:
             print("==> New activity in the store, through the API:")
             for line in record_activity(store):
                 print(f"    - {line}")
-            in_store = {t: store.count(e) for t, e in ENTITIES.items()}
+            in_store = {stream.name: store.count(stream) for stream in SELECTED}
+            store_sales = sales_by_shop_and_category(store.records)
             mode = (
                 "first run: no warehouse yet, full load"
                 if full_refresh
@@ -320,27 +395,18 @@ def main() -> int:
 
     result = report(warehouse, since)
     print()
-    print(f"{'table':<12}{'rows':>8}{'in store':>10}{'loaded this run':>17}")
-    for table, counts in result["tables"].items():
-        store_count = in_store.get(table, "")
-        print(f"{table:<12}{counts['rows']:>8}{store_count:>10}{counts['loaded']:>17}")
+    print_counts(result["tables"], in_store)
     print()
-    print("Top items by sales (completed sales, from the JSON sale lines):")
-    print(f"  {'itemID':>6}  {'description':<26}{'units':>6}{'revenue':>11}")
-    for row in result["top_items"]:
-        print(
-            f"  {row['itemID']:>6}  {row['description'][:25]:<26}"
-            f"{row['units']:>6}{row['revenue']:>11.2f}"
-        )
+    matches = print_sales(result["sales"], store_sales)
     print()
-    print(f"Data: {rel(warehouse)} (DuckDB, schema `lightspeed`: customers, items, images, sales)")
+    print(f"Data: {rel(warehouse)} (DuckDB, schema `lightspeed`: {len(result['tables'])} tables)")
     print(f"Meltano log: {rel(log_path)}; state: job {JOB} in Meltano's system database")
     print(
         f'Query it:    {rel(DUCKDB_PYTHON)} -c "import duckdb; '
         f"duckdb.connect('{rel(warehouse)}').sql('from lightspeed.sales limit 5').show()\""
     )
     print("Run scripts/demo again for an incremental run; delete the file to start over.")
-    return 0
+    return 0 if matches else 1
 
 
 if __name__ == "__main__":
