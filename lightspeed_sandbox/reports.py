@@ -42,6 +42,20 @@ class SalesTotal:
     revenue: Decimal
 
 
+def relation_rows(records: list[dict[str, Any]], relation: str) -> list[dict[str, Any]]:
+    """Return the elements of a relation of records (e.g. every ``SaleLines`` of the sales).
+
+    These are the rows of the tap's derived stream of that relation (``sale_lines``...).
+
+    Args:
+        records: Parent records in wire form.
+        relation: The relation, named as the records name it (plural: ``"SaleLines"``); its
+            elements are wrapped in the singular (``{"SaleLine": [...]}``).
+    """
+    element = relation.removesuffix("s")
+    return [row for record in records for row in unwrap(record.get(relation), element)]
+
+
 def _amount(line: dict[str, Any], field: str) -> Decimal:
     value = line.get(field)
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
@@ -89,7 +103,7 @@ def sales_by_shop_and_category(
         if not counted(sale):
             continue
         shop = shops.get(str(sale.get("shopID") or "0"), NO_SHOP)
-        for line in unwrap(sale.get("SaleLines"), "SaleLine"):
+        for line in relation_rows([sale], "SaleLines"):
             key = (shop, item_category.get(str(line.get("itemID") or "0"), NO_ITEM))
             units[key] = units.get(key, 0) + int(Decimal(str(line.get("unitQuantity") or 0)))
             revenue[key] = revenue.get(key, Decimal(0)) + line_revenue(line)

@@ -36,8 +36,7 @@ from typing import Any
 
 import requests
 
-from lightspeed_sandbox.reports import SalesTotal, sales_by_shop_and_category
-from lightspeed_sandbox.wire import unwrap
+from lightspeed_sandbox.reports import SalesTotal, relation_rows, sales_by_shop_and_category
 from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES, RelationStream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,9 +179,8 @@ class Store:
         parent's records; any other stream a row per record of its entity.
         """
         if issubclass(stream, RelationStream):
-            element = stream.relation.removesuffix("s")  # SaleLines -> SaleLine
             parents = self.records(stream.parent_stream_type.entity)
-            return sum(len(unwrap(p.get(stream.relation), element)) for p in parents)
+            return len(relation_rows(parents, stream.relation))
         return len(self.records(stream.entity))
 
 
@@ -329,7 +327,7 @@ def print_sales(rows: list[dict[str, Any]], store: dict[tuple[str, str], SalesTo
         total = SalesTotal(row["units"], Decimal(row["revenue"]))
         warehouse[(row["shop"], row["category"])] = total
         print(
-            f"  {row['shop'][:19]:<20}{row['category'][:23]:<24}{total.units:>7}{total.revenue:>12}"
+            f"  {row['shop'][:18]:<20}{row['category'][:22]:<24}{total.units:>7}{total.revenue:>12}"
         )
     units = sum(t.units for t in warehouse.values())
     revenue = sum((t.revenue for t in warehouse.values()), Decimal(0))

@@ -8,6 +8,7 @@ PostgreSQL driver; the plugins bring their own).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -41,6 +43,18 @@ PG = {
 }
 # Variables of the user's shell that would leak into the plugins' settings.
 LEAKY_PREFIXES = ("TAP_", "TARGET_", "MELTANO_", "LIGHTSPEED_")
+
+
+def load_script(name: str) -> ModuleType:
+    """Import a module of ``scripts/`` (not a package) by its name, e.g. ``"demo"``."""
+    spec = importlib.util.spec_from_file_location(
+        f"scripts_{name}", ROOT / "scripts" / f"{name}.py"
+    )
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pg_url(driver: str = "postgresql") -> str:
