@@ -404,7 +404,10 @@ def main() -> int:
         f"duckdb.connect('{rel(warehouse)}').sql('from lightspeed.sales limit 5').show()\""
     )
     print("Run scripts/demo again for an incremental run; delete the file to start over.")
-    return 0 if matches else 1
+    if not matches:
+        print("demo failed: the warehouse's sales report differs from the store's", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
