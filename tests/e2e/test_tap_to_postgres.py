@@ -13,7 +13,7 @@ import pytest
 
 from lightspeed_sandbox import Sandbox
 from tap_lightspeed.client import SCHEMAS
-from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, STREAM_TYPES
+from tap_lightspeed.streams import STREAM_TYPES
 
 from .conftest import (
     MELTANO,
@@ -36,7 +36,9 @@ STREAMS = {
 #: Tables whose records carry a ``timeStamp`` (a few reference tables have none).
 STAMPED = {name for name in STREAMS if "timeStamp" in SCHEMAS.get_schema(name)["properties"]}
 #: Tables read whole on every run (no ``timeStamp`` sort on their endpoint).
-FULL_TABLE = {stream.name for stream in REFERENCE_STREAM_TYPES if stream.full_table}
+FULL_TABLE = {
+    stream.name for stream in STREAM_TYPES if stream.name in STREAMS and not stream.replication_key
+}
 #: Tables of the derived streams: (the sales array their rows come from, their key).
 DERIVED = {
     "sale_lines": ("SaleLines", "saleLineID"),
