@@ -1437,7 +1437,7 @@ class Generator:
     ) -> list[tuple[int, dict[str, Any]]]:
         """A completed sale's payments: one, or two for a fifth of the sales over $2.
 
-        A customer with store credit pays by credit account where others pay by check; a
+        A customer with store credit pays by credit account where others pay by check or card; a
         gift card payment names the card (a ``CreditAccount`` too, after the holders' ones).
         """
         pr = mix(b + 90)
@@ -1451,7 +1451,7 @@ class Generator:
         for k, amount in enumerate(parts):
             ptype = (1, 4, 4, 4, 2, 7)[(pr >> (12 + 3 * k)) % 6]
             account = 0
-            if ptype == 2 and store_credit:
+            if ptype in (2, 4) and store_credit:
                 ptype, account = 3, store_credit
             elif ptype == 7:
                 account = first_card + (pr >> (40 + 3 * k)) % len(GIFT_CARDS)
