@@ -696,15 +696,7 @@ class CreditAccountsStream(ReferenceStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
-        """The reference stream's parameters, and ``giftCard=true`` in the gift card pass.
-
-        Args:
-            context: Stream partition or context dictionary.
-            next_page_token: Unused (always None on the first page).
-
-        Returns:
-            The parameters.
-        """
+        """Those of every list (see the base class), with ``giftCard=true`` for gift cards."""
         params = super().get_url_params(context, next_page_token)
         if self._gift_cards:
             params["giftCard"] = "true"
