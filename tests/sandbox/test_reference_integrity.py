@@ -13,6 +13,7 @@ import pytest
 
 from lightspeed_sandbox import Sandbox, SandboxConfig
 from lightspeed_sandbox.entities import ENTITIES
+from lightspeed_sandbox.generate import GIFT_CARDS
 
 #: (entity, where in the record: the field or "<relation>.<element key>.<field>") -> target.
 FOREIGN_KEYS: dict[tuple[str, str], str] = {
@@ -209,3 +210,26 @@ def test_the_same_seed_makes_the_same_store():
         ]
 
     assert tables(3) == tables(3)
+
+
+def test_credit_account_list_leaves_gift_cards_out_unless_asked(api):
+    params = {"archived": "true", "limit": "2"}
+    plain = api.all("CreditAccount", params)
+    gift_cards = api.all("CreditAccount", {**params, "giftCard": "true"})
+    store_credit = api.all("CreditAccount", {**params, "giftCard": "false"})
+    assert plain
+    assert all(r["giftCard"] == "false" for r in plain)
+    assert store_credit == plain
+    assert [r["giftCard"] for r in gift_cards] == ["true"] * len(GIFT_CARDS)
+    assert all(set(r["code"][:-4]) == {"*"} for r in gift_cards)  # masked
+    one = api.get(f"CreditAccount/{gift_cards[0]['creditAccountID']}.json")
+    assert one.json()["CreditAccount"] == gift_cards[0]  # the single GET finds it
+
+
+@pytest.mark.parametrize(
+    ("entity", "sortable", "not_sortable"),
+    [("ItemMatrix", "description", "itemType"), ("CreditAccount", "customerID", "name")],
+)
+def test_only_the_documented_sorts_are_accepted(api, entity, sortable, not_sortable):
+    assert api.get(f"{entity}.json", {"sort": sortable}).status_code == 200
+    assert api.get(f"{entity}.json", {"sort": not_sortable}).status_code == 400
