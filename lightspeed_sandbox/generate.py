@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import weakref
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -775,7 +776,7 @@ def item_matrix_id(adjective: int, noun: int) -> int:
     return 1 + adjective * len(NOUNS) + noun
 
 
-def item_matrix_rows(item_prices: Any) -> dict[int, ReferenceRow]:
+def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict[int, ReferenceRow]:
     """Item matrices: one per description without size (adjective x noun), ids 1..n.
 
     Matrix items carry their matrix's id; a matrix whose first word is a colour is a

@@ -704,6 +704,14 @@ class CreditAccountsStream(ReferenceStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The store credit accounts, then the gift cards (see the class).
+
+        Args:
+            context: Stream partition or context dictionary.
+
+        Yields:
+            The records of each pass, of the pass's kind.
+        """
         for gift_cards in self.GIFT_CARD_PASSES:
             self._gift_cards = gift_cards
             other_kind = not gift_cards
