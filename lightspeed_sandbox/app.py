@@ -660,6 +660,8 @@ class SandboxApp:
             if scope_item is not None:
                 allowed = set(image_ids(account, scope_item))
                 scope = allowed.__contains__
+            elif (list_scope := ENTITIES[entity].list_scope) is not None:
+                scope = list_scope(account, q)
 
             def materialize(rid: int, rels: frozenset[str]) -> dict[str, Any]:
                 return account.materialize(entity, rid, rels)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import weakref
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -720,6 +721,96 @@ SEASON_ROWS: dict[int, ReferenceRow] = {
     3: ReferenceRow({"name": "Fall"}),
     4: ReferenceRow({"name": "Winter"}),
 }
+#: Customers holding a store-credit account (spread over the customers, at most this many).
+CREDIT_ACCOUNT_HOLDERS = 6
+#: Gift cards of every account: (masked code, balance, days since last change, archived).
+#: Codes come masked (``employee:customers_view_gift_card_numbers`` would unmask them); a
+#: negative balance is value left on the card.
+GIFT_CARDS = (
+    ("************4821", "-50", 40, False),
+    ("************9307", "-12.5", 9, False),
+    ("************1164", "0", 220, True),
+    ("************7730", "-100", 2, False),
+    ("************5012", "-25", 75, False),
+)
+
+
+def credit_account_holders(n_customers: int) -> tuple[int, ...]:
+    """The customers holding a store-credit account, in account order (account k: k-th)."""
+    step = max(1, n_customers // CREDIT_ACCOUNT_HOLDERS)
+    return tuple(range(1, n_customers + 1, step))[:CREDIT_ACCOUNT_HOLDERS]
+
+
+def _credit_account(name: str, code: str, gift_card: bool, customer: int, balance: str) -> dict:
+    return {
+        "name": name,
+        "code": code,
+        "creditLimit": "0" if gift_card else "500",
+        "description": "",
+        "giftCard": "true" if gift_card else "false",
+        "customerID": str(customer),
+        "balance": balance,
+    }
+
+
+def credit_account_rows(n_customers: int) -> dict[int, ReferenceRow]:
+    """Credit accounts: the holders' store credit (ids 1..), then the gift cards.
+
+    A store-credit balance is what the customer owes; negative, a deposit. The fourth
+    customer account is archived.
+    """
+    rows: dict[int, ReferenceRow] = {}
+    for k, customer in enumerate(credit_account_holders(n_customers), 1):
+        balance = fmt_cents((mix(k * 7919) % 40_000) - 15_000)
+        fields = _credit_account("Customer Credit Account", "", False, customer, balance)
+        rows[k] = ReferenceRow(fields, 3 + k * 37, archived=k == 4)
+    first_card = len(rows) + 1
+    for k, (code, balance, days, archived) in enumerate(GIFT_CARDS):
+        fields = _credit_account("Gift Card", code, True, 0, balance)
+        rows[first_card + k] = ReferenceRow(fields, days, archived=archived)
+    return rows
+
+
+def item_matrix_id(adjective: int, noun: int) -> int:
+    """The matrix of the items described ``ADJECTIVES[adjective] NOUNS[noun] <size>``."""
+    return 1 + adjective * len(NOUNS) + noun
+
+
+def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict[int, ReferenceRow]:
+    """Item matrices: one per description without size (adjective x noun), ids 1..n.
+
+    Matrix items carry their matrix's id; a matrix whose first word is a colour is a
+    "Color/Size" matrix, else a "Size" one. One in 25 is archived.
+
+    Args:
+        item_prices: The account's ``Generator.item_prices`` (cents -> wire Prices).
+    """
+    rows: dict[int, ReferenceRow] = {}
+    for adjective, first in enumerate(ADJECTIVES):
+        for noun, second in enumerate(NOUNS):
+            mid = item_matrix_id(adjective, noun)
+            r = mix(mid * 0x2545F491)
+            price = (300 + r % 19_700) // 5 * 5
+            fields = {
+                "defaultCost": fmt_cents(price * (40 + (r >> 16) % 25) // 100),
+                "tax": "true",
+                "itemType": "default",
+                "serialized": "false",
+                "description": f"{first} {second}",
+                "modelYear": "0",
+                "categoryID": "0",
+                "taxClassID": "1",
+                "departmentID": "0",
+                "manufacturerID": "0",
+                "seasonID": "0",
+                "defaultVendorID": "0",
+                "itemAttributeSetID": "1" if first in COLORS else "2",
+                "Prices": {"ItemPrice": item_prices(price)},
+            }
+            rows[mid] = ReferenceRow(fields, 2 + (r >> 24) % 500, archived=(r >> 40) % 25 == 0)
+    return rows
+
+
 #: Customer custom fields: id -> (name, type). Choice fields hold a CustomFieldChoice object.
 CUSTOMER_CUSTOM_FIELDS = {1: ("Student", "boolean"), 2: ("Loyalty tier", "single_choice")}
 LOYALTY_TIERS = {1: "Bronze", 2: "Silver", 3: "Gold"}
@@ -878,6 +969,10 @@ class Generator:
         self.account_tag = format(mix(base) % 36**4, "x")[:4]
         self.price_levels = price_levels(account_index)
         self.taxes = sales_taxes(account_index)
+        #: Customer -> their store-credit account.
+        self.credit_accounts = {
+            cid: k for k, cid in enumerate(credit_account_holders(self.n_customers), 1)
+        }
 
     # -- hashing ---------------------------------------------------------------------------
     def _base(self, kind: int, rid: int) -> int:
@@ -929,7 +1024,7 @@ class Generator:
             "timeStamp": fmt_ts(ts),
             "archived": "true" if self.archived(K_CUSTOMER, cid) else "false",
             "contactID": str(cid),
-            "creditAccountID": "0",
+            "creditAccountID": str(self.credit_accounts.get(cid, 0)),
             "customerTypeID": str((r >> 12) % 4) if (r >> 16) % 3 == 0 else "0",
             "discountID": "0",
             "taxCategoryID": "0",
@@ -1084,7 +1179,7 @@ class Generator:
         if self.item_attributes(iid) is None:
             return 0
         r = mix(self._base(K_ITEM, iid) + 11)
-        return 1 + (r % len(ADJECTIVES)) * len(NOUNS) + (r >> 8) % len(NOUNS)
+        return item_matrix_id(r % len(ADJECTIVES), (r >> 8) % len(NOUNS))
 
     def item_vendor_nums(self, iid: int) -> list[dict[str, str]]:
         """Return a generated item's ItemVendorNums (vendor SKUs and costs): one for 2 in 3."""
@@ -1257,7 +1352,7 @@ class Generator:
         subtotal = sum(line[1] for line in lines)
         taxes = (sum(line[2][0] for line in lines), sum(line[2][1] for line in lines))
         total = subtotal + taxes[0] + taxes[1]
-        payments = self._sale_payments(sid, b, total, complete, shop) if completed else []
+        payments = self._sale_payments(sid, b, total, complete, shop, customer) if completed else []
         paid = sum(p[0] for p in payments)
         tax = self.taxes[1]
         rec: dict[str, Any] = {
@@ -1339,9 +1434,16 @@ class Generator:
         return lines
 
     def _sale_payments(
-        self, sid: int, b: int, total: int, complete: int, shop: int
+        self, sid: int, b: int, total: int, complete: int, shop: int, customer: int
     ) -> list[tuple[int, dict[str, Any]]]:
+        """A completed sale's payments: one, or two for a fifth of the sales over $2.
+
+        A customer with store credit pays by credit account where others pay by check or card; a
+        gift card payment names the card (a ``CreditAccount`` too, after the holders' ones).
+        """
         pr = mix(b + 90)
+        store_credit = self.credit_accounts.get(customer, 0)
+        first_card = len(self.credit_accounts) + 1
         parts = [total]
         if pr % 5 == 0 and abs(total) > 200:
             first = total * (20 + (pr >> 8) % 60) // 100
@@ -1349,6 +1451,11 @@ class Generator:
         out = []
         for k, amount in enumerate(parts):
             ptype = (1, 4, 4, 4, 2, 7)[(pr >> (12 + 3 * k)) % 6]
+            account = 0
+            if ptype in (2, 4) and store_credit:
+                ptype, account = 3, store_credit
+            elif ptype == 7:
+                account = first_card + (pr >> (40 + 3 * k)) % len(GIFT_CARDS)
             out.append(
                 (
                     amount,
@@ -1366,7 +1473,7 @@ class Generator:
                         "refPaymentID": "0",
                         "registerID": str(shop),
                         "employeeID": "1",
-                        "creditAccountID": "0",
+                        "creditAccountID": str(account),
                     },
                 )
             )

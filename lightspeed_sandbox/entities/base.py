@@ -11,6 +11,7 @@ from ..wire import ApiError, wire_scalar
 
 if TYPE_CHECKING:
     from ..accounts import Account
+    from ..query import ListQuery
     from ..store import EntitySpec, Table
 
 #: Adds computed relations to a wire record: (account, record, id, relations).
@@ -19,6 +20,9 @@ Relations = Callable[["Account", dict[str, Any], int, frozenset[str]], None]
 Writer = Callable[["Account", "Table", "int | None", dict[str, Any], str, int], int]
 #: Archives a record for a DELETE, or refuses to: (account, stored record, now).
 Archiver = Callable[["Account", dict[str, Any], int], None]
+#: The records a list request sees unless it asks otherwise: (account, query) -> id filter
+#: (``None``: all), e.g. no gift cards in ``CreditAccount.json`` without ``giftCard=``.
+ListScope = Callable[["Account", "ListQuery"], "Callable[[int], bool] | None"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Entity:
             (``None``: set ``archived`` and the ``change_times``), e.g. a completed sale.
         on_archive: What a DELETE does once the record is archived: (account, id, now), e.g.
             an item's stock zeroed (``None``: nothing).
+        list_scope: The records a list request sees by default (``None``: all).
     """
 
     spec: EntitySpec
@@ -48,6 +53,7 @@ class Entity:
     change_times: tuple[str, ...] = ("timeStamp",)
     archive: Archiver | None = None
     on_archive: Callable[[Account, int, int], None] | None = None
+    list_scope: ListScope | None = None
 
     @property
     def name(self) -> str:

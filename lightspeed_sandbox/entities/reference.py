@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import fmt_ts
-from .base import Entity
+from .base import Entity, ListScope
 
 if TYPE_CHECKING:
     from ..accounts import Account
+    from ..query import ListQuery
 
 #: A generator of an empty one-shop account: the shape (fields, relations) of every table.
 SHAPE_GENERATOR = g.Generator(0, 0, {"customers": 0, "items": 0, "sales": 0, "images": 0}, 1, 0, 1)
@@ -39,6 +40,7 @@ class ReferenceEntity:
         archives: Whether records carry ``archived`` and the endpoint knows ``archived=``.
         times: The time fields of a record, among ``createTime``, ``timeStamp`` and
             ``openTime`` (the last change, or for ``createTime`` 30 days before it).
+        list_scope: The rows a list request sees by default (``None``: all).
     """
 
     name: str
@@ -47,6 +49,7 @@ class ReferenceEntity:
     rows: Callable[[g.Generator], dict[int, g.ReferenceRow]]
     archives: bool = True
     times: tuple[str, ...] = ("timeStamp",)
+    list_scope: ListScope | None = None
 
     def changed(self, account: Account, row: g.ReferenceRow, rid: int) -> int:
         """A row's last change (epoch seconds): days before the data end, a few minutes apart."""
@@ -100,7 +103,7 @@ class ReferenceEntity:
                 lambda rid: rows[rid].archived,
             )
 
-        return Entity(spec, make_table)
+        return Entity(spec, make_table, list_scope=self.list_scope)
 
 
 def _constant(
@@ -108,6 +111,19 @@ def _constant(
 ) -> Callable[[g.Generator], dict[int, g.ReferenceRow]]:
     """Rows that are the same in every account."""
     return lambda _gen: rows
+
+
+def _no_gift_cards_unless_asked(account: Account, query: ListQuery) -> Callable[[int], bool] | None:
+    """``CreditAccount.json`` lists gift cards only when the query names ``giftCard``.
+
+    The page: "The query ``giftCard=true`` must be passed for the results to include credit
+    accounts of type giftCard"; ``giftCard=true`` is a field filter like any other, so it
+    lists the gift cards alone.
+    """
+    if any(pred.field == "giftCard" for pred in query.preds):
+        return None
+    table = account.tables["CreditAccount"]
+    return lambda rid: table.get(rid).get("giftCard") != "true"
 
 
 #: The reference tables, as their official pages describe them.
@@ -184,6 +200,19 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
     ),
     ReferenceEntity(
         "Season", "seasonID", ("seasonID",), _constant(g.SEASON_ROWS), archives=False, times=()
+    ),
+    ReferenceEntity(
+        "ItemMatrix",
+        "itemMatrixID",
+        ("itemMatrixID", "timeStamp", "description"),
+        lambda gen: g.item_matrix_rows(gen.item_prices),
+    ),
+    ReferenceEntity(
+        "CreditAccount",
+        "creditAccountID",
+        ("creditAccountID", "timeStamp", "customerID"),
+        lambda gen: g.credit_account_rows(gen.n_customers),
+        list_scope=_no_gift_cards_unless_asked,
     ),
 )
 

@@ -13,6 +13,7 @@ import pytest
 
 from lightspeed_sandbox import Sandbox, SandboxConfig
 from lightspeed_sandbox.entities import ENTITIES
+from lightspeed_sandbox.generate import GIFT_CARDS
 
 #: (entity, where in the record: the field or "<relation>.<element key>.<field>") -> target.
 FOREIGN_KEYS: dict[tuple[str, str], str] = {
@@ -52,6 +53,15 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Sale", "discountID"): "Discount",
     ("Sale", "SaleLines.SaleLine.discountID"): "Discount",
     ("TaxCategory", "TaxCategoryClasses.TaxCategoryClass.taxClassID"): "TaxClass",
+    ("Item", "itemMatrixID"): "ItemMatrix",
+    ("Item", "ItemAttributes.itemAttributeSetID"): "ItemAttributeSet",
+    ("ItemMatrix", "itemAttributeSetID"): "ItemAttributeSet",
+    ("ItemMatrix", "taxClassID"): "TaxClass",
+    ("ItemMatrix", "categoryID"): "Category",
+    ("ItemMatrix", "manufacturerID"): "Manufacturer",
+    ("Customer", "creditAccountID"): "CreditAccount",
+    ("CreditAccount", "customerID"): "Customer",
+    ("Sale", "SalePayments.SalePayment.creditAccountID"): "CreditAccount",
 }
 
 
@@ -77,6 +87,9 @@ def _values(record: dict[str, Any], where: str) -> list[int]:
     if not rest:
         return [int(record.get(where) or 0)]
     element, _, field = rest.partition(".")
+    if not field:  # a relation that is one object ("ItemAttributes.itemAttributeSetID")
+        value = record.get(relation)
+        return [int(value.get(element) or 0)] if isinstance(value, dict) else []
     return [int(el.get(field) or 0) for el in _elements(record.get(relation), element)]
 
 
@@ -94,6 +107,8 @@ ALWAYS_ZERO = {
     "seasonID",
     "discountID",
     "Sale.SaleLines.SaleLine.discountID",
+    "ItemMatrix.categoryID",
+    "ItemMatrix.manufacturerID",
 }
 
 
@@ -117,3 +132,104 @@ def test_foreign_keys_point_at_existing_rows(store, entity, where):
                     assert targets.exists(value), f"{entity} {rid}: {where}={value} ({target})"
     if where not in ALWAYS_ZERO and f"{entity}.{where}" not in ALWAYS_ZERO:
         assert seen, f"no {entity}.{where} was set in the generated store"
+
+
+def _accounts_and_payments(account: Any) -> tuple[dict[int, dict], list[tuple[int, dict]]]:
+    """An account's credit accounts by id, and (sale customer, payment) of every payment."""
+    accounts = account.tables["CreditAccount"]
+    by_id = {rid: accounts.get(rid) for rid in range(1, accounts.n + 1)}
+    sales = account.tables["Sale"]
+    payments = []
+    for sid in range(1, sales.n + 1):
+        sale = sales.get(sid, frozenset({"SalePayments"}))
+        customer = int(sale["customerID"])
+        payments += [(customer, p) for p in _elements(sale["SalePayments"], "SalePayment")]
+    return by_id, payments
+
+
+def test_store_credit_and_gift_cards_are_in_use(store):
+    by_type: dict[str, set[int]] = {"3": set(), "7": set()}
+    for account in store.app.accounts.values():
+        by_id, payments = _accounts_and_payments(account)
+        customers = account.tables["Customer"]
+        holders = {
+            cid: int(customers.get(cid)["creditAccountID"])
+            for cid in range(1, customers.n + 1)
+            if customers.get(cid)["creditAccountID"] != "0"
+        }
+        store_credit = {rid: r for rid, r in by_id.items() if r["giftCard"] == "false"}
+        gift_cards = {rid: r for rid, r in by_id.items() if r["giftCard"] == "true"}
+        assert len(store_credit) >= 3
+        assert len(gift_cards) >= 3
+        # the customer and the account point at each other
+        assert {rid: int(r["customerID"]) for rid, r in store_credit.items()} == {
+            rid: cid for cid, rid in holders.items()
+        }
+        assert all(r["customerID"] == "0" and len(r["code"]) >= 8 for r in gift_cards.values())
+        assert any(r["archived"] == "true" for r in store_credit.values())
+        assert any(r["archived"] == "true" for r in gift_cards.values())
+        for customer, payment in payments:
+            kind, target = payment["paymentTypeID"], int(payment["creditAccountID"])
+            if kind == "3":
+                assert target == holders[customer], payment
+            elif kind == "7":
+                assert target in gift_cards, payment
+            else:
+                assert target == 0, payment
+            if kind in by_type:
+                by_type[kind].add(target)
+    assert by_type["3"], "no sale was paid with store credit"
+    assert by_type["7"], "no sale was paid with a gift card"
+
+
+def test_matrix_items_match_their_matrix(store):
+    for account in store.app.accounts.values():
+        items, matrices = account.tables["Item"], account.tables["ItemMatrix"]
+        seen = 0
+        for iid in range(1, items.n + 1):
+            item = items.get(iid, frozenset({"ItemAttributes"}))
+            ENTITIES["Item"].relations(account, item, iid, frozenset({"ItemAttributes"}))  # type: ignore[misc]
+            if item["itemMatrixID"] == "0":
+                assert "ItemAttributes" not in item
+                continue
+            seen += 1
+            matrix = matrices.get(int(item["itemMatrixID"]))
+            assert item["description"].startswith(matrix["description"] + " ")
+            assert item["ItemAttributes"]["itemAttributeSetID"] == matrix["itemAttributeSetID"]
+        assert seen
+
+
+def test_the_same_seed_makes_the_same_store():
+    def tables(seed: int) -> list[dict]:
+        sb = Sandbox(SandboxConfig(seed=seed, customers=30, items=30, sales=30))
+        account = next(iter(sb.app.accounts.values()))
+        return [
+            account.tables[entity].get(rid)
+            for entity in ("ItemMatrix", "CreditAccount")
+            for rid in range(1, account.tables[entity].n + 1)
+        ]
+
+    assert tables(3) == tables(3)
+
+
+def test_credit_account_list_leaves_gift_cards_out_unless_asked(api):
+    params = {"archived": "true", "limit": "2"}
+    plain = api.all("CreditAccount", params)
+    gift_cards = api.all("CreditAccount", {**params, "giftCard": "true"})
+    store_credit = api.all("CreditAccount", {**params, "giftCard": "false"})
+    assert plain
+    assert all(r["giftCard"] == "false" for r in plain)
+    assert store_credit == plain
+    assert [r["giftCard"] for r in gift_cards] == ["true"] * len(GIFT_CARDS)
+    assert all(set(r["code"][:-4]) == {"*"} for r in gift_cards)  # masked
+    one = api.get(f"CreditAccount/{gift_cards[0]['creditAccountID']}.json")
+    assert one.json()["CreditAccount"] == gift_cards[0]  # the single GET finds it
+
+
+@pytest.mark.parametrize(
+    ("entity", "sortable", "not_sortable"),
+    [("ItemMatrix", "description", "itemType"), ("CreditAccount", "customerID", "name")],
+)
+def test_only_the_documented_sorts_are_accepted(api, entity, sortable, not_sortable):
+    assert api.get(f"{entity}.json", {"sort": sortable}).status_code == 200
+    assert api.get(f"{entity}.json", {"sort": not_sortable}).status_code == 400

@@ -52,6 +52,8 @@ ID_FIELDS = {
     "PriceLevel": "priceLevelID",
     "ItemAttributeSet": "itemAttributeSetID",
     "Season": "seasonID",
+    "ItemMatrix": "itemMatrixID",
+    "CreditAccount": "creditAccountID",
     "Discount": "discountID",
 }
 SORTABLE = {
@@ -83,6 +85,8 @@ SORTABLE = {
     "ItemAttributeSet": {"itemAttributeSetID"},
     "Season": {"seasonID"},
     "Discount": {"discountID", "timeStamp"},
+    "ItemMatrix": {"itemMatrixID", "timeStamp", "description"},
+    "CreditAccount": {"creditAccountID", "timeStamp", "customerID"},
 }
 #: Timestamp fields that can be filtered on (``updatetime`` only exists on sales).
 TIME_FILTERS = {"timeStamp", "updatetime", "completeTime"}
@@ -144,6 +148,9 @@ class FakeLightspeed:
     access_token: str | None = None
     #: Every response body served to list requests, in order (decoded).
     pages: list[dict] = field(default_factory=list)
+    #: ``CreditAccount.json?giftCard=true`` lists every account, not the gift cards alone
+    #: (the page only says the query must be passed for gift cards to be included).
+    gift_card_query_lists_all: bool = False
 
     def __post_init__(self) -> None:
         base = re.escape(API_URL)
@@ -241,6 +248,11 @@ class FakeLightspeed:
             rows = [r for r in rows if r.get("archived") != "true"]
         elif archived == "only":
             rows = [r for r in rows if r.get("archived") == "true"]
+
+        if entity == "CreditAccount" and "giftCard" not in query:
+            rows = [r for r in rows if r.get("giftCard") != "true"]
+        elif entity == "CreditAccount" and not self.gift_card_query_lists_all:
+            rows = [r for r in rows if r.get("giftCard") == query["giftCard"]]
 
         for time_field in TIME_FILTERS & query.keys():
             op, _, value = query[time_field].partition(",")

@@ -39,6 +39,8 @@ REFERENCE_STREAMS = {
     "tax_classes",
     "tax_categories",
     "discounts",
+    "item_matrices",
+    "credit_accounts",
 }
 MAIN_STREAMS = {
     "customers",

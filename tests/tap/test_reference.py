@@ -20,7 +20,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from lightspeed_client.client import LightspeedClient
 from lightspeed_sandbox import Sandbox
 from tap_lightspeed.client import SCHEMAS
-from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, ReferenceStream
+from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, CreditAccountsStream, ReferenceStream
 from tests.tap.conftest import run_sync
 from tests.tap.wire_data import reference_row
 
@@ -34,6 +34,23 @@ ARCHIVING = sorted(name for name, stream in STREAMS.items() if stream.include_ar
 #: Streams of entities that archive, but whose sandbox rows are all active (the built-in
 #: price levels cannot be archived and the sandbox's own levels are in use).
 NONE_ARCHIVED_IN_SANDBOX = {"price_levels"}
+#: Fields that put every fake row in a stream's first request sequence (see ``_passes``).
+FIRST_PASS_ONLY = {CreditAccountsStream.name: {"giftCard": "false"}}
+
+
+def _passes(name: str, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A sync's records per request sequence, in order: one, but two for credit accounts.
+
+    ``credit_accounts`` reads the store credit, then the gift cards (``giftCard=true``).
+    """
+    if name != CreditAccountsStream.name:
+        return [records]
+    passes = [
+        [r for r in records if r["giftCard"] is gift_cards]
+        for gift_cards in CreditAccountsStream.GIFT_CARD_PASSES
+    ]
+    assert [r for run in passes for r in run] == records  # every row once, pass after pass
+    return passes
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +119,9 @@ def test_incremental_streams_resume_from_their_bookmark(sandbox_config, name):
     stream = STREAMS[name]
     first = run_sync(sandbox_config, streams={name})
     stamps = [r["timeStamp"] for r in first.records[name]]
-    assert stamps == sorted(stamps)  # sorted by timeStamp, as the endpoint can
+    for run in _passes(name, first.records[name]):
+        run_stamps = [r["timeStamp"] for r in run]
+        assert run_stamps == sorted(run_stamps)  # sorted by timeStamp, as the endpoint can
     bookmark = first.states[-1]["bookmarks"][name]
     assert bookmark["replication_key"] == "timeStamp"
     assert bookmark["replication_key_value"] == max(stamps)
@@ -157,12 +176,14 @@ def test_one_record_pages_are_objects_and_zero_records_have_no_key(api, config, 
     stream = STREAMS[name]
     key = stream.primary_keys[0]
     config["page_size"] = 1
-    rows = [reference_row(stream, i, i * 10) for i in (1, 2, 3)]
+    rows = [reference_row(stream, i, i * 10, **FIRST_PASS_ONLY.get(name, {})) for i in (1, 2, 3)]
     records, requests = _fake_run(api, config, stream, rows)
     assert [r[key] for r in records] == [1, 2, 3]
-    assert len(requests) == 4  # three one-record pages (objects), then an empty one
+    later_passes = len(_passes(name, [])) - 1
+    # three one-record pages (objects), then an empty one, then a later pass's empty page
+    assert len(requests) == 4 + later_passes
     assert all(isinstance(page.get(stream.entity), dict) for page in api.pages[:3])
-    assert stream.entity not in api.pages[3]
+    assert all(stream.entity not in page for page in api.pages[3:])
 
     LightspeedClient.forget_all()
     api.pages.clear()
@@ -190,3 +211,40 @@ def test_empty_string_objects_read_as_null(api, config, name):
     row = reference_row(stream, 1, 0, **dict.fromkeys(objects, ""))
     records, _ = _fake_run(api, config, stream, [row])
     assert [records[0][n] for n in objects] == [None] * len(objects)
+
+
+# -- Credit accounts: store credit, then gift cards -----------------------------------------
+
+
+def test_credit_accounts_read_store_credit_then_gift_cards(sandbox, sandbox_config):
+    result = run_sync(sandbox_config, streams={"credit_accounts"})
+    records = result.records["credit_accounts"]
+    store_credit, gift_cards = _passes("credit_accounts", records)
+    assert store_credit
+    assert gift_cards
+    assert all(r["customerID"] for r in store_credit)
+    assert all(r["customerID"] == 0 and len(r["code"]) >= 8 for r in gift_cards)
+    assert sorted(r["creditAccountID"] for r in records) == sorted(
+        _table_rows(sandbox, "CreditAccount")
+    )
+
+
+@pytest.mark.parametrize("lists_all", [False, True], ids=["gift-cards-alone", "all-accounts"])
+def test_credit_accounts_come_once_however_the_gift_card_query_reads(api, config, lists_all):
+    """``giftCard=true`` lists the gift cards alone, or (another reading of the page) all."""
+    api.gift_card_query_lists_all = lists_all
+    rows = [
+        reference_row(CreditAccountsStream, i, i * 10, giftCard="true" if i > 2 else "false")
+        for i in (1, 2, 3, 4)
+    ]
+    records, requests = _fake_run(api, config, CreditAccountsStream, rows)
+    assert [r["creditAccountID"] for r in records] == [1, 2, 3, 4]
+    assert [r["giftCard"] for r in records] == [False, False, True, True]
+    passes = ["giftCard" in q for q in requests]
+    assert passes[0] is False
+    assert passes[-1] is True
+    assert passes == sorted(passes)  # every page of the store credit, then the gift cards
+    first_gift_card_page = requests[passes.index(True)]
+    assert first_gift_card_page["giftCard"] == ["true"]
+    assert first_gift_card_page["sort"] == ["timeStamp"]
+    assert first_gift_card_page["archived"] == ["true"]
