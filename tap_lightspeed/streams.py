@@ -818,7 +818,9 @@ REFERENCE_STREAM_TYPES: tuple[type[ReferenceStream], ...] = (
         "itemMatrixID",
         "Item matrices (a product's variants, e.g. Color/Size; each matrix item carries its "
         "itemMatrixID), with their Prices, incremental. The page types itemAttributeSetID as a "
-        "string; it is the id of an item attribute set, an integer.",
+        "string; it is the id of an item attribute set, an integer. attribute1Values.. "
+        "attribute3Values list the values of each attribute of the set (in the page's sample "
+        "responses, not its field table; a set has up to three attributes).",
     ),
     CreditAccountsStream,
 )

@@ -248,3 +248,50 @@ def test_credit_accounts_come_once_however_the_gift_card_query_reads(api, config
     assert first_gift_card_page["giftCard"] == ["true"]
     assert first_gift_card_page["sort"] == ["timeStamp"]
     assert first_gift_card_page["archived"] == ["true"]
+
+
+# -- Item matrices: the official page's sample -----------------------------------------------
+
+#: ``GET /ItemMatrix/{itemMatrixID}.json``'s sample response on the official page
+#: (docs/endpoints/itemmatrix.md): the values of each attribute of the matrix's set come as
+#: ``attribute1Values``, ``attribute2Values``.
+ITEM_MATRIX_SAMPLE = {
+    "itemMatrixID": "2",
+    "description": "T-shirt",
+    "tax": "true",
+    "defaultCost": "0",
+    "itemType": "default",
+    "serialized": "false",
+    "modelYear": "0",
+    "archived": "false",
+    "timeStamp": "2021-03-31T18:32:28+00:00",
+    "itemAttributeSetID": "1",
+    "manufacturerID": "0",
+    "categoryID": "0",
+    "defaultVendorID": "0",
+    "taxClassID": "0",
+    "seasonID": "0",
+    "departmentID": "0",
+    "Prices": {
+        "ItemPrice": [
+            {"amount": "20", "useTypeID": "1", "useType": "Default"},
+            {"amount": "0", "useTypeID": "2", "useType": "MSRP"},
+            {"amount": "0", "useTypeID": "3", "useType": "Online"},
+        ]
+    },
+    "attribute1Values": ["Black", "White"],
+    "attribute2Values": ["Small", "Medium", "Large"],
+}
+
+
+def test_item_matrices_read_the_documented_sample_whole(api, config, caplog):
+    stream = STREAMS["item_matrices"]
+    records, _ = _fake_run(api, config, stream, [ITEM_MATRIX_SAMPLE])
+    (matrix,) = records
+    assert "not in the schema" not in caplog.text
+    assert "_extra_fields" not in matrix
+    assert matrix["attribute1Values"] == ["Black", "White"]
+    assert matrix["attribute2Values"] == ["Small", "Medium", "Large"]
+    assert "attribute3Values" not in matrix  # a two-attribute set: not sent, not invented
+    assert [price["amount"] for price in matrix["Prices"]] == [20, 0, 0]
+    assert matrix["itemAttributeSetID"] == 1

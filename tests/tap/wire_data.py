@@ -5,10 +5,17 @@ object, an empty collection as ``""``, unset fields omitted (section 6 of the AP
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from tap_lightspeed.client import SCHEMAS
-from tap_lightspeed.streams import REFERENCE_STREAM_TYPES, ReferenceStream
+from lightspeed_client.wire import EXTRA_FIELDS
+from tap_lightspeed.client import ACCOUNT_ID, SCHEMAS, LightspeedStream
+from tap_lightspeed.streams import (
+    DERIVED_STREAM_TYPES,
+    REFERENCE_STREAM_TYPES,
+    CreditAccountsStream,
+    ReferenceStream,
+)
 
 BASE = dt.datetime(2024, 3, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -375,28 +382,186 @@ def sale(
     return record
 
 
-def _wire_value(name: str, schema: dict, i: int, second: int) -> Any:
-    """A field's value in wire form, from its schema type."""
+#: The element key inside each double-wrapped collection (section 6.7 of the API reference
+#: and the official pages); another collection's is its name in the singular.
+ELEMENT_KEYS = {
+    "Addresses": "ContactAddress",
+    "Phones": "ContactPhone",
+    "Emails": "ContactEmail",
+    "Websites": "ContactWebsite",
+    "CustomFieldValues": "CustomFieldValue",
+    "Prices": "ItemPrice",
+}
+#: Fields that pick the request a row is read by (besides keys and replication keys): always
+#: present and in wire form, so that a generated row is read at all.
+SELECTING_FIELDS = {CreditAccountsStream.name: frozenset({"giftCard"})}
+
+_MISSING: Any = object()
+
+
+def element_key(collection: str) -> str:
+    """The key that wraps the elements of a collection on the wire (``SaleLines.SaleLine``)."""
+    if collection in ELEMENT_KEYS:
+        return ELEMENT_KEYS[collection]
+    return (
+        collection.removesuffix("es")
+        if collection.endswith("sses")
+        else collection.removesuffix("s")
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a generated record is served: which wire quirks, at which depth.
+
+    Identifying fields (:func:`identifying_fields`) always come, as text.
+    """
+
+    #: Elements of every collection, at every depth (one: an object in its wrapper).
+    elements: int = 1
+    #: ``"text"``: every scalar a string; ``"empty"``: every scalar that is not text is ``""``;
+    #: ``"native"``: numbers and booleans as JSON numbers and booleans; ``"omitted"``: only the
+    #: identifying fields come (unset fields are left out).
+    scalars: str = "text"
+    #: ``"present"``, or every collection and nested object at :attr:`depth` served as ``""``
+    #: (``"empty"``) or left out (``"missing"``); those above it are present.
+    containers: str = "present"
+    #: Depth of the containers that :attr:`containers` applies to (1: the record's own).
+    depth: int = 1
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A generated record: as the wire serves it, and as the tap must emit it."""
+
+    wire: dict[str, Any]
+    expected: dict[str, Any]
+
+
+def identifying_fields(stream: type[LightspeedStream]) -> frozenset[str]:
+    """Fields a generated record always carries as text: its key and replication key, the
+    keys of the relation elements that derived streams read, the fields picking its request."""
+    fields = {stream.primary_keys[0], *SELECTING_FIELDS.get(stream.name, ())}
+    if stream.replication_key:
+        fields.add(stream.replication_key)
+    fields.update(
+        derived.primary_keys[0]
+        for derived in DERIVED_STREAM_TYPES
+        if derived.parent_stream_type is stream
+    )
+    return frozenset(fields)
+
+
+def container_depth(schema: dict) -> int:
+    """How deep collections and nested objects go in a schema (0: a flat record)."""
+    items = schema.get("items")
+    if items is not None:
+        return container_depth(items)
+    return max(
+        (
+            1 + container_depth(sub)
+            for name, sub in schema.get("properties", {}).items()
+            if name != EXTRA_FIELDS and _is_container(sub)
+        ),
+        default=0,
+    )
+
+
+def _kinds(schema: dict) -> set[str]:
     kind = schema.get("type", [])
-    kinds = {kind} if isinstance(kind, str) else set(kind)
-    if "array" in kinds:  # one element, wrapped in its singular key (TaxCategoryClasses...)
-        element = name.removesuffix("es") if name.endswith("sses") else name.removesuffix("s")
-        return {element: _wire_value(element, schema["items"], i, second)}
-    if "object" in kinds:
-        return {
-            sub: _wire_value(sub, s, i, second)
-            for sub, s in schema["properties"].items()
-            if sub != "_extra_fields"
-        }
+    return ({kind} if isinstance(kind, str) else set(kind)) - {"null"}
+
+
+def _is_container(schema: dict) -> bool:
+    kinds = _kinds(schema)
+    return kinds == {"array"} or (kinds == {"object"} and "properties" in schema)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _scalar(name: str, schema: dict, n: int, second: int, key: bool) -> Any:
+    """A scalar's value as the tap emits it: its object's number ``n`` for an identifying
+    integer, else a value of the schema type derived from ``n``."""
+    kind = next(iter(_kinds(schema)))
     if schema.get("format") == "date-time":
         return ts(second)
-    if "boolean" in kinds:
-        return "true" if i % 2 else "false"
-    if "integer" in kinds:
-        return str(i % 3)
-    if "number" in kinds:
-        return f"{i}.5"
-    return f"{name} {i}"
+    if kind == "boolean":
+        return n % 2 == 1
+    if kind == "integer":
+        return n if key else n % 3
+    if kind == "number":
+        return n + 0.5
+    return f"{name} {n}"
+
+
+def _generate(
+    name: str, schema: dict, n: int, second: int, shape: Shape, keep: frozenset[str], depth: int
+) -> tuple[Any, Any]:
+    """One value, as (wire, expected); ``_MISSING`` for a field left out."""
+    kinds = _kinds(schema)
+    if _is_container(schema):
+        if depth == shape.depth and shape.containers == "missing":
+            return _MISSING, _MISSING
+        if depth == shape.depth and shape.containers == "empty":
+            return "", ([] if "array" in kinds else None)
+    if kinds == {"array"}:
+        items = schema["items"]
+        pairs = [  # the elements sit at the collection's depth
+            _generate(name, items, n * 100 + k, second, shape, keep, depth)
+            for k in range(shape.elements)
+        ]
+        wire = [w for w, _ in pairs]
+        expected = [e for _, e in pairs]
+        if _is_container(items):
+            return wrap(wire, element_key(name)), expected
+        return ("" if not wire else wire[0] if len(wire) == 1 else wire), expected
+    if kinds == {"object"} and "properties" in schema:
+        wire_object, expected_object = {}, {}
+        for sub, sub_schema in schema["properties"].items():
+            if sub == EXTRA_FIELDS:
+                continue
+            w, e = _generate(sub, sub_schema, n, second, shape, keep, depth + 1)
+            if w is not _MISSING:
+                wire_object[sub] = w
+                expected_object[sub] = e
+        return wire_object, expected_object
+    if len(kinds) != 1 or kinds == {"object"}:  # no single type: kept as it comes
+        value = {"name": f"{name} {n}"} if kinds == {"object"} else f"{name} {n}"
+        return value, value
+    value = _scalar(name, schema, n, second, name in keep)
+    if name in keep or shape.scalars == "text":
+        return _text(value), value
+    if shape.scalars == "omitted":
+        return _MISSING, _MISSING
+    if shape.scalars == "empty":
+        return "", ("" if kinds == {"string"} and "format" not in schema else None)
+    return value, value  # native
+
+
+def generated_record(
+    stream: type[LightspeedStream], i: int, second: int, shape: Shape = Shape()
+) -> Generated:
+    """A record of a stream with every field of its schema file, at every depth.
+
+    Args:
+        stream: The stream class (its schema file, key and replication key).
+        i: The record's id; element ``k`` of a collection is numbered ``i * 100 + k``.
+        second: Its timestamps (seconds after BASE).
+        shape: The wire quirks to serve it with.
+
+    Returns:
+        The record in wire form and as the tap must emit it (without ``account_id``).
+    """
+    schema = SCHEMAS.get_schema(stream.name)
+    properties = {k: v for k, v in schema["properties"].items() if k != ACCOUNT_ID}
+    wire, expected = _generate(
+        "", {**schema, "properties": properties}, i, second, shape, identifying_fields(stream), 0
+    )
+    return Generated(wire, expected)
 
 
 def reference_row(stream: type[ReferenceStream], i: int, second: int, **extra: Any) -> dict:
@@ -408,13 +573,7 @@ def reference_row(stream: type[ReferenceStream], i: int, second: int, **extra: A
         second: Its ``timeStamp`` (seconds after the base time).
         **extra: Fields to set or override (``archived="true"``...).
     """
-    properties = SCHEMAS.get_schema(stream.name)["properties"]
-    record = {
-        name: _wire_value(name, schema, i, second)
-        for name, schema in properties.items()
-        if name != "_extra_fields"
-    }
-    record[stream.primary_keys[0]] = str(i)
+    record = generated_record(stream, i, second).wire
     if "archived" in record:
         record["archived"] = "false"
     record.update(extra)
