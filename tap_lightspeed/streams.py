@@ -66,7 +66,8 @@ class ImagesStream(LightspeedStream):
     ``/Image.json`` sorts only by ``imageID``, so the stream is incremental but unsorted: the
     ``timeStamp >=`` filter still applies, the bookmark is the highest ``timeStamp`` seen
     (capped at the sync's start) and is saved only when the sync completes; an interrupted
-    sync starts over from the previous bookmark.
+    sync starts over from the previous bookmark. Images are deleted, never archived (the
+    official page lists no ``archived`` field), so the parameter is not sent.
     """
 
     name = "images"
@@ -74,6 +75,7 @@ class ImagesStream(LightspeedStream):
     path = "/Image.json"
     primary_keys = ("imageID",)
     sort_field = None
+    include_archived = False
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

@@ -51,7 +51,7 @@ def test_first_page_parameters_per_stream(api, config):
     assert by_path["Item.json"]["sort"] == "timeStamp"
     assert by_path["Sale.json"]["load_relations"] == '["SaleLines","SalePayments"]'
     assert by_path["Sale.json"]["sort"] == "updatetime"
-    assert by_path["Image.json"] == {"limit": "50", "archived": "true"}  # no sort, no relations
+    assert by_path["Image.json"] == {"limit": "50"}  # no sort, no relations, never archived
     assert by_path["ItemShop.json"] == {"limit": "50", "sort": "timeStamp"}  # never archived
 
 
