@@ -665,10 +665,11 @@ class CreditAccountsStream(ReferenceStream):
     The list leaves gift cards out unless the query passes ``giftCard=true``, so each sync
     reads the endpoint twice, both times sorted by ``timeStamp`` from the bookmark: the plain
     list (customers' credit accounts), then ``giftCard=true`` (the gift cards). That is one
-    more request (one drip) per sync. A row of the other kind in a pass is left out, so every
-    account comes once however the API reads ``giftCard=true``. The two passes together are
-    not in ``timeStamp`` order: the bookmark is the highest ``timeStamp`` seen (capped at the
-    sync's start) and is saved when the sync completes. Gift card codes come masked unless the
+    more request (one drip) per sync. A row of the other kind in a pass is left out (one
+    without the flag is store credit), so every account comes once however the API reads
+    ``giftCard=true``. The two passes together are not in ``timeStamp`` order: the bookmark
+    is the highest ``timeStamp`` seen (capped at the sync's start) and is saved when the sync
+    completes. Gift card codes come masked unless the
     token has ``employee:customers_view_gift_card_numbers``. ``creditLimit`` is not in the
     page's field table but in every sample response.
     """
@@ -716,9 +717,9 @@ class CreditAccountsStream(ReferenceStream):
         """
         for gift_cards in self.GIFT_CARD_PASSES:
             self._gift_cards = gift_cards
-            other_kind = not gift_cards
             for record in super().get_records(context):
-                if record.get("giftCard") is not other_kind:
+                # A row without the flag counts as store credit: it comes in the first pass.
+                if (record.get("giftCard") is True) is gift_cards:
                     yield record
 
 

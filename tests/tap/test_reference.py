@@ -250,6 +250,16 @@ def test_credit_accounts_come_once_however_the_gift_card_query_reads(api, config
     assert first_gift_card_page["archived"] == ["true"]
 
 
+@pytest.mark.parametrize("lists_all", [False, True], ids=["gift-cards-alone", "all-accounts"])
+def test_a_credit_account_without_gift_card_flag_comes_once(api, config, lists_all):
+    """A row whose ``giftCard`` is empty counts as store credit: it never comes twice."""
+    api.gift_card_query_lists_all = lists_all
+    rows = [reference_row(CreditAccountsStream, i, i * 10, giftCard="false") for i in (1, 2)]
+    rows[1]["giftCard"] = ""
+    records, _ = _fake_run(api, config, CreditAccountsStream, rows)
+    assert [r["creditAccountID"] for r in records] == [1, 2]
+
+
 # -- Item matrices: the official page's sample -----------------------------------------------
 
 #: ``GET /ItemMatrix/{itemMatrixID}.json``'s sample response on the official page
