@@ -2,8 +2,9 @@
 
 One home for what both connectors need: the OAuth authenticator with rotating refresh tokens
 (`auth`, `token_store`), leaky-bucket pacing (`pacing`), retries (`session`), the reading of
-error responses, `Retry-After` and backoff (`responses`), the reading of Lightspeed's JSON
-(`wire`) and the connection settings (`settings`).
+error responses, `Retry-After` and backoff (`responses`), the OAuth scopes each entity needs
+(`scopes`), the reading of Lightspeed's JSON (`wire`) and the connection settings
+(`settings`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from lightspeed_client.errors import (
     ConfigurationError,
     LightspeedAPIError,
     LightspeedError,
+    MissingScopeError,
     RetriesExhaustedError,
     UncertainWriteError,
     WireFormatError,
@@ -25,6 +27,7 @@ __all__ = [
     "LightspeedAPIError",
     "LightspeedClient",
     "LightspeedError",
+    "MissingScopeError",
     "RetriesExhaustedError",
     "UncertainWriteError",
     "WireFormatError",

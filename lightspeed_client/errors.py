@@ -6,6 +6,8 @@ contain a client secret, an access token or a refresh token, nor a query string.
 
 from __future__ import annotations
 
+from lightspeed_client.scopes import ALL, describe_needed, entity_of_path, scopes_for
+
 
 class LightspeedError(Exception):
     """Base class of every error raised by the Lightspeed client."""
@@ -40,6 +42,63 @@ class LightspeedAPIError(LightspeedError):
         self.path = path
         self.message = message
         super().__init__(f"{method} {path} failed with HTTP {status}: {message}")
+
+
+class MissingScopeError(LightspeedAPIError):
+    """403 Forbidden: the token does not carry a scope the request needs.
+
+    The message names the request, Lightspeed's own message and the scopes the official pages
+    say the entity needs (:mod:`lightspeed_client.scopes`); :meth:`about` puts what was being
+    done (a stream, a record) in front of it.
+
+    Attributes:
+        entity: The entity the path reads or writes (None when it names none).
+        write: Whether the request writes (POST, PUT, DELETE).
+        needed: The scopes that would allow it (any one), ``employee:all`` last.
+        subject: What was being done, e.g. ``Stream 'orders'`` (None until :meth:`about`).
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        message: str,
+        write: bool,
+        subject: str | None = None,
+    ) -> None:
+        super().__init__(status=403, method=method, path=path, message=message)
+        self.entity = entity_of_path(path)
+        self.write = write
+        self.needed = scopes_for(self.entity, write=write) if self.entity else (ALL,)
+        self.subject = subject
+        prefix = f"{subject}: " if subject else ""
+        needs = describe_needed(self.entity, write=write)
+        self.args = (
+            f"{prefix}{method} {path} failed with HTTP 403 (Forbidden): {message.rstrip('.')}. "
+            f"{needs[:1].upper()}{needs[1:]}: authorize again with such a scope "
+            "(lightspeed-authorize --scope ...; docs/connecting.md#scopes). A 403 also answers "
+            "a token of another account.",
+        )
+
+    def about(self, subject: str) -> MissingScopeError:
+        """Return the same error with what was being done in front (kept if already set).
+
+        Args:
+            subject: E.g. ``Stream 'orders'`` or ``Stream 'customers', record email=...``.
+
+        Returns:
+            The error to raise.
+        """
+        if self.subject is not None:
+            return self
+        return MissingScopeError(
+            method=self.method,
+            path=self.path,
+            message=self.message,
+            write=self.write,
+            subject=subject,
+        )
 
 
 class RetriesExhaustedError(LightspeedError):

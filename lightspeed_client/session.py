@@ -12,12 +12,13 @@ through the leaky-bucket pacer, sets a fresh bearer token, and retries:
   message is "Please try again later.", and dropped or timed-out connections.
 
 Anything else that is not a success raises :class:`LightspeedAPIError` with Lightspeed's
-``message``, the method and the path (never the query string). Creates (POST) are not retried
-after a failure that may have stored them (a server error, a connection lost after sending):
-:class:`UncertainWriteError` tells the caller to look the record up first, and
-:meth:`LightspeedSession.wait_before_retry` gives it the session's backoff before it sends
-the create again. Failures that say the request was not carried out (429, 409, the 400, 521-523,
-a connection never made) are retried for creates too.
+``message``, the method and the path (never the query string); a 403 raises its subclass
+:class:`MissingScopeError`, which also names the scopes the request needs. Creates (POST)
+are not retried after a failure that may have stored them (a server error, a connection lost
+after sending): :class:`UncertainWriteError` tells the caller to look the record up first,
+and :meth:`LightspeedSession.wait_before_retry` gives it the session's backoff before it
+sends the create again. Failures that say the request was not carried out (429, 409, the 400,
+521-523, a connection never made) are retried for creates too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing_extensions import override
 
 from lightspeed_client.errors import (
     LightspeedAPIError,
+    MissingScopeError,
     RetriesExhaustedError,
     UncertainWriteError,
 )
@@ -64,6 +66,10 @@ SERVER_ERROR_STATUSES = frozenset({500, 502, 503, 504, 520, 524})
 NOT_CARRIED_OUT_STATUSES = frozenset({409, 521, 522, 523})
 #: Lightspeed's edit conflict: another update of the record came in at the same time.
 EDIT_CONFLICT = 409
+#: Forbidden: the token lacks a scope (:class:`MissingScopeError` names the ones needed).
+FORBIDDEN = 403
+#: Methods that write (the others read).
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 #: Methods whose repetition cannot create a second record.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 #: A 429 storm is waited out this many times (each wait is the server's Retry-After).
@@ -212,6 +218,13 @@ class LightspeedSession(requests.Session):
                 failures += 1
                 self._retry_or_give_up(method, path, failure, failures, status=status)
                 continue
+            if status == FORBIDDEN:
+                raise MissingScopeError(
+                    method=method,
+                    path=path,
+                    message=error_message(response),
+                    write=method in WRITE_METHODS,
+                )
             raise LightspeedAPIError(
                 status=status, method=method, path=path, message=error_message(response)
             )

@@ -112,13 +112,13 @@ API_ROUTES = RouteTable(
             "/Account/{account}/{entity:sale}/{id}/SaleLine",
             {"GET": "sale_lines", "POST": "sale_line_write"},
             _ON_ENTITY,
-            "Sale",
+            "SaleLine",
         ),
         (
             "/Account/{account}/{entity:sale}/{id}/SaleLine/{line}",
             {"PUT": "sale_line_write", "DELETE": "sale_line_write"},
             _ON_ENTITY,
-            "Sale",
+            "SaleLine",
         ),
     ],
     {

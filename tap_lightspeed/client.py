@@ -17,7 +17,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from lightspeed_client.client import LightspeedClient
-from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError
+from lightspeed_client.errors import LightspeedAPIError, MissingScopeError, RetriesExhaustedError
 from lightspeed_client.wire import (
     EXTRA_FIELDS,
     RecordReader,
@@ -402,7 +402,8 @@ class LightspeedStream(AccountStream, RESTStream[str | None]):
 
         Heavy ``load_relations`` on big pages can fail with 400, or with 500/504 that the
         shared client's retries could not get past. The same request is sent again with
-        ``limit`` halved, down to 1, before giving up.
+        ``limit`` halved, down to 1, before giving up. A 403 (a scope the token lacks) stops
+        the stream with the stream's name in front of the client's message.
 
         Args:
             func: The SDK's request function.
@@ -421,6 +422,8 @@ class LightspeedStream(AccountStream, RESTStream[str | None]):
             while True:
                 try:
                     return decorated(request, context)
+                except MissingScopeError as exc:
+                    raise exc.about(f"Stream '{self.name}'") from None
                 except (LightspeedAPIError, RetriesExhaustedError) as exc:
                     status = exc.status
                     if status not in TOO_HEAVY_STATUSES:

@@ -8,6 +8,7 @@ from functools import cache
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
+from lightspeed_client.scopes import scopes_for
 from lightspeed_client.wire import normalize_timestamp
 from tap_lightspeed.client import ACCOUNT_ID, SCHEMAS, AccountStream, LightspeedStream
 
@@ -853,3 +854,25 @@ DERIVED_STREAM_TYPES: tuple[type[RelationStream], ...] = (
     OrderLinesStream,
     VendorReturnItemsStream,
 )
+
+
+def stream_entity(stream_type: type[AccountStream]) -> str:
+    """Return the entity a stream reads: its endpoint's, or its parent's for a derived stream.
+
+    Args:
+        stream_type: A class of :data:`STREAM_TYPES` or :data:`DERIVED_STREAM_TYPES`.
+
+    Returns:
+        The entity's API name (``Order`` for ``orders`` and ``order_lines``).
+    """
+    if issubclass(stream_type, RelationStream):
+        return stream_type.parent_stream_type.entity
+    return t.cast("type[LightspeedStream]", stream_type).entity
+
+
+#: Stream name -> the scopes that let the tap read it (any one; ``employee:all`` last), from
+#: :data:`lightspeed_client.scopes.ENTITY_SCOPES`.
+READ_SCOPES: dict[str, tuple[str, ...]] = {
+    stream_type.name: scopes_for(stream_entity(stream_type), write=False)
+    for stream_type in (*STREAM_TYPES, *DERIVED_STREAM_TYPES)
+}

@@ -9,6 +9,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
+from lightspeed_client.errors import AuthorizationError, ConfigurationError, MissingScopeError
 from lightspeed_client.settings import CONNECTION_PROPERTIES
 from tap_lightspeed.streams import DERIVED_STREAM_TYPES, STREAM_TYPES
 
@@ -19,6 +20,11 @@ else:
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
+
+#: Errors that end a run with their one-line message and exit status 1, without a traceback:
+#: the message says what to do (run lightspeed-authorize again, fix a setting, authorize the
+#: scopes it names for the stream and endpoint it names).
+CLEAN_STOPS = (ConfigurationError, AuthorizationError, MissingScopeError)
 
 
 class TapLightspeed(Tap):
@@ -45,6 +51,34 @@ class TapLightspeed(Tap):
             description="Records per page (Lightspeed's `limit`, 1 to 100).",
         ),
     ).to_dict()
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Run the tap from the command line; a clean stop exits 1 with a one-line message.
+
+        Args:
+            about: Display package metadata and settings.
+            about_format: Style of ``--about``.
+            config: Configuration files or ``ENV``.
+            state: A bookmarks file.
+            catalog: A catalog file.
+        """
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+        except CLEAN_STOPS as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -14,7 +14,7 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from lightspeed_client.errors import AuthorizationError, ConfigurationError
+from lightspeed_client.errors import AuthorizationError, ConfigurationError, MissingScopeError
 from lightspeed_client.settings import CONNECTION_PROPERTIES
 from target_lightspeed.reader import CheckedReader
 from target_lightspeed.report import TooManyRejectsError
@@ -41,9 +41,16 @@ class UnreadableInputError(Exception):
 
 
 #: Errors that end a run with a one-line message and exit status 1, without a traceback:
-#: the message says what to do (``AuthorizationError``: run lightspeed-authorize again), and
-#: everything read before was handled.
-CLEAN_STOPS = (ConfigurationError, AuthorizationError, TooManyRejectsError, UnreadableInputError)
+#: the message says what to do (``AuthorizationError``: run lightspeed-authorize again;
+#: ``MissingScopeError``: authorize the scope it names); the records written before it stay
+#: written, and the ledger knows them.
+CLEAN_STOPS = (
+    ConfigurationError,
+    AuthorizationError,
+    MissingScopeError,
+    TooManyRejectsError,
+    UnreadableInputError,
+)
 
 
 class TargetLightspeed(Target):

@@ -27,7 +27,12 @@ import typing as t
 from collections import defaultdict
 from decimal import Decimal
 
-from lightspeed_client.errors import LightspeedAPIError, RetriesExhaustedError, UncertainWriteError
+from lightspeed_client.errors import (
+    LightspeedAPIError,
+    MissingScopeError,
+    RetriesExhaustedError,
+    UncertainWriteError,
+)
 from lightspeed_client.session import EDIT_CONFLICT
 from lightspeed_client.wire import as_list
 from lightspeed_client.writes import matches_existing, payload_hash
@@ -169,18 +174,41 @@ class RecordWriter:
         """Map and look up a batch of records, then decide and write each one in turn.
 
         Each record's decision reads its ledger row just before: a record written earlier in
-        the batch (the same match key twice) is then known, and not created twice.
+        the batch (the same match key twice) is then known, and not created twice. A 403 (a
+        scope the token lacks) stops the run, the stream and record named in front of the
+        client's message.
 
         Args:
             records: The records, in input order.
             lines: ``id(record)`` -> its input line.
         """
         self._lines = dict(lines or {})
+        current: Mapped | None = None
         try:
             for item, stored in self.look_up_batch(records):
+                current = item
                 self.act(item, self.decide(item, stored))
+        except MissingScopeError as exc:
+            raise exc.about(self._doing(current)) from None
         finally:
             self._lines = {}
+
+    def _doing(self, item: Mapped | None) -> str:
+        """Say what the writer was doing, for an error: the stream, and the record if one.
+
+        Args:
+            item: The record being written, or None while the batch was looked up.
+
+        Returns:
+            ``Stream 'items', record customSku=A-1 (input line 4)`` or ``Stream 'items'
+            (looking up a batch)``.
+        """
+        if item is None:
+            return f"Stream '{self.stream}' (looking up a batch)"
+        line = self._lines.get(id(item.record))
+        where = f" (input line {line})" if line is not None else ""
+        name = item.match_key_text or self._record_name(item.record)
+        return f"Stream '{self.stream}', record {name}{where}"
 
     def look_up_batch(self, records: list[dict]) -> list[tuple[Mapped, dict[str, t.Any] | None]]:
         """Map the records, read the ledger, and look up in Lightspeed those it does not know.

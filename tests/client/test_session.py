@@ -12,6 +12,7 @@ import requests_mock
 from lightspeed_client import (
     LightspeedAPIError,
     LightspeedClient,
+    MissingScopeError,
     RetriesExhaustedError,
     UncertainWriteError,
 )
@@ -143,6 +144,38 @@ def test_client_errors_are_not_retried_and_carry_lightspeeds_message(client, req
     assert error.message == "Object of type 'Item' not found with primary ID '2'."
     assert "load_relations" not in str(error)
     assert requests_mock.call_count == 2  # token + one API call, no retry
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "needs"),
+    [
+        ("GET", "Order.json", "Reading Order needs one of the scopes employee:purchase_orders,"),
+        ("GET", "Inventory/Transfer.json", "Reading Transfer needs one of the scopes employee:"),
+        ("POST", "Customer.json", "Writing Customer needs one of the scopes employee:customers,"),
+        ("PUT", "Sale/4/SaleLine/9.json", "Writing SaleLine needs one of the scopes employee:"),
+    ],
+)
+def test_403_names_the_scopes_the_request_needs(client, requests_mock, method, path, needs):
+    url = f"{API}/API/V3/Account/{ACCOUNT}/{path}"
+    body = {"httpCode": "403", "httpMessage": "Forbidden", "message": "Access denied."}
+    requests_mock.register_uri(
+        method, url, status_code=403, text=json.dumps(body), headers=bucket_headers(1)
+    )
+    with pytest.raises(MissingScopeError) as raised:
+        client.session.request(method, url + "?limit=1", json={} if method != "GET" else None)
+    error = raised.value
+    assert error.status == 403
+    assert error.needed[-1] == "employee:all"
+    message = str(error)
+    assert message.startswith(f"{method} /API/V3/Account/{ACCOUNT}/{path} failed with HTTP 403")
+    assert "Access denied." in message
+    assert needs in message
+    assert "limit=" not in message
+    assert CLIENT_SECRET not in message
+    assert requests_mock.call_count == 2  # token + one API call, no retry
+    about = error.about("Stream 'x'")
+    assert str(about) == f"Stream 'x': {message}"
+    assert about.about("Stream 'y'") is about  # the innermost subject is kept
 
 
 def lightspeed_error(status: int, message: str) -> dict:

@@ -6,12 +6,15 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from lightspeed_client.scopes import ALL, ENTITY_SCOPES, REQUESTABLE_SCOPES
 from lightspeed_sandbox import Sandbox, SandboxConfig
+from lightspeed_sandbox.entities import ENTITIES
 
 from .conftest import Api
 
@@ -242,3 +245,60 @@ def test_configurable_lifetime(lifetime: int) -> None:
         assert (
             token(sb, grant_type="refresh_token", refresh_token=rt).json()["expires_in"] == lifetime
         )
+
+
+# -- scopes per entity (lightspeed_client.scopes, from the official pages) ---------------------
+
+SERVED = sorted(ENTITIES)
+ALL_BUT_ALL = [s for s in REQUESTABLE_SCOPES if s != ALL]
+
+
+def _token(sb: Sandbox, scopes: Iterable[str]) -> Api:
+    return Api(sb, scope=" ".join(scopes))
+
+
+def test_every_served_entity_has_its_scopes_from_the_pages() -> None:
+    assert set(SERVED) <= set(ENTITY_SCOPES)
+    for entity, entry in ENTITY_SCOPES.items():
+        assert entry.read, entity
+        assert set(entry.read) | set(entry.write) <= set(REQUESTABLE_SCOPES), entity
+        assert ALL not in entry.read + entry.write, entity  # scopes_for adds it
+        assert not [s for s in entry.write if s.endswith("_read")], entity
+
+
+@pytest.mark.parametrize("entity", SERVED)
+def test_each_scope_of_an_entity_reads_it_and_no_other_does(sandbox: Sandbox, entity: str) -> None:
+    for scope in (*ENTITY_SCOPES[entity].read, ALL):
+        resp = _token(sandbox, [scope]).get(f"{entity}.json", {"limit": "1"})
+        assert resp.status_code == 200, (entity, scope, resp.text)
+    others = [s for s in ALL_BUT_ALL if s not in ENTITY_SCOPES[entity].read]
+    refused = _token(sandbox, others).get(f"{entity}.json", {"limit": "1"})
+    assert refused.status_code == 403, (entity, refused.text)
+    assert refused.headers["Content-Type"].startswith("text/html")
+    body = refused.json()
+    assert (body["httpCode"], body["httpMessage"]) == ("403", "Forbidden")
+    assert entity in body["message"]
+
+
+@pytest.mark.parametrize("entity", SERVED)
+def test_read_scopes_never_write_and_write_scopes_do(sandbox: Sandbox, entity: str) -> None:
+    # The body is not JSON: a write the scope allows is refused later (400, or 405 where the
+    # sandbox serves no write), so nothing is stored.
+    read_only = [s for s in ALL_BUT_ALL if s not in ENTITY_SCOPES[entity].write]
+    assert any(s.endswith("_read") for s in read_only)
+    resp = _token(sandbox, read_only).request("POST", f"{entity}.json", data="not json")
+    assert resp.status_code == 403, (entity, resp.text)
+    for scope in (*ENTITY_SCOPES[entity].write, ALL):
+        resp = _token(sandbox, [scope]).request("POST", f"{entity}.json", data="not json")
+        assert resp.status_code in (400, 405), (entity, scope, resp.text)
+
+
+def test_sale_lines_and_item_images_need_their_own_scopes(sandbox: Sandbox) -> None:
+    register_read = _token(sandbox, ["employee:register_read"])
+    sale = register_read.get("Sale.json", {"limit": "1"}).json()["Sale"]
+    sale_id = (sale[0] if isinstance(sale, list) else sale)["saleID"]
+    assert register_read.get(f"Sale/{sale_id}/SaleLine.json").status_code == 200
+    line = register_read.request("POST", f"Sale/{sale_id}/SaleLine.json", data="not json")
+    assert line.status_code == 403
+    assert _token(sandbox, ["employee:vendors"]).get("Item/1/Image.json").status_code == 403
+    assert _token(sandbox, ["employee:reports"]).get("Item/1/Image.json").status_code == 200
