@@ -1,8 +1,10 @@
 """Peak memory (and whole-process CPU) of tap-lightspeed and target-lightspeed as volume grows.
 
-Every measured program runs as its own subprocess, its resource usage read with ``os.wait4``
-(peak RSS, user + system CPU of exactly that child); the sandbox serves from another
-subprocess (``lightspeed-sandbox serve --no-bucket``), so its CPU and memory are not counted.
+Every measured program runs through ``bench_pacing.run_measured``: a small launcher forks and
+execs it and reads its resource usage with ``os.wait4`` (peak RSS, user + system CPU of exactly
+that program; the launcher, not this benchmark, is the process that execs it, so the program's
+peak RSS does not start at this benchmark's). The sandbox serves from another subprocess
+(``lightspeed-sandbox serve --no-bucket``), so its CPU and memory are not counted.
 
 - ``tap``: the real CLI syncing ``customers`` (with their ``Contact``) at 100k, 300k and 1M
   records, stdout to ``/dev/null``;
@@ -12,8 +14,12 @@ subprocess (``lightspeed-sandbox serve --no-bucket``), so its CPU and memory are
   per record is the "from the sandbox" counterpart of ``bench_tap_cpu.py``;
 - ``target``: the real CLI reading 50k and 200k ``customers`` records (the tap's own output)
   with ``dry_run: true`` against the sandbox: every record is validated, mapped and looked up
-  (batched ``IN`` lookups), nothing is written. Writing 200k records for real would take the
-  sandbox's write speed, not the target's memory, as its measure.
+  (batched ``IN`` lookups where the API takes them), nothing is written. Writing 200k records
+  for real would take the sandbox's write speed, not the target's memory, as its measure. The
+  sandbox's count of the API requests the target made is kept (``api_requests``): customers
+  are found by ``Contact.email``, which takes no ``IN`` (the sandbox refuses it, as the API
+  reference advises to expect), so most records cost one lookup request of their own, and
+  the target's CPU per record is mostly that request's.
 
 Usage::
 
@@ -35,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pacing import (
     BIN,
+    admin,
     run_measured,
     sandbox_process,
     write_tap_inputs,
@@ -131,6 +138,7 @@ def target_run(lines_file: Path, customers: int, folder: Path) -> dict[str, Any]
         path.write_text(json.dumps(config))
         with open(lines_file, "rb") as stdin:
             figures = run_measured([str(BIN / "target-lightspeed"), "--config", str(path)], stdin)
+        figures["api_requests"] = admin(info, "stats")["requests"]
         (folder / "target-tokens.json").unlink(missing_ok=True)
     return figures
 
@@ -168,15 +176,23 @@ def run_memory(quick: bool = False) -> dict[str, Any]:
                     dst.write(line)
             figures = target_run(cut, n, folder)
             results["target"].append(
-                {"records": n, **figures, "cpu_us": figures["cpu_s"] / n * 1e6}
+                {
+                    "records": n,
+                    **figures,
+                    "cpu_us": figures["cpu_s"] / n * 1e6,
+                    "requests_per_record": figures["api_requests"] / n,
+                }
             )
             print(f"  target {n}: {results['target'][-1]}", flush=True)
     return results
 
 
 def print_table(results: dict[str, Any]) -> None:
-    """Print peak RSS and CPU per record for every run."""
-    print(f"{'program':34}{'records':>10}{'peak RSS MB':>13}{'CPU us/rec':>12}{'wall s':>9}")
+    """Print peak RSS and CPU per record for every run (and the target's API requests)."""
+    print(
+        f"{'program':34}{'records':>10}{'peak RSS MB':>13}{'CPU us/rec':>12}{'wall s':>9}"
+        f"{'requests/rec':>14}"
+    )
     for key, label in (
         ("tap", "tap-lightspeed CLI (sandbox)"),
         ("plain", "plain singer-sdk tap (memory)"),
@@ -186,6 +202,7 @@ def print_table(results: dict[str, Any]) -> None:
             print(
                 f"{label:34}{row['records']:>10}{row['max_rss_mb']:>13.1f}"
                 f"{row['cpu_us']:>12.1f}{row['wall_s']:>9.1f}"
+                + (f"{row['requests_per_record']:>14.2f}" if "requests_per_record" in row else "")
             )
 
 

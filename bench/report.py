@@ -41,6 +41,25 @@ REGENERATE = ".venv/bin/python bench/report.py"
 
 Figures = dict[str, dict[str, Any]]
 
+#: The ``format`` of the results.json that ``run_all.py`` writes: raw runs + figures (values,
+#: median, min, max). 3: peak RSS is the measured program's own (read through a launcher),
+#: the full-sync floor counts every query an endpoint needs, the target's API requests.
+FORMAT = 3
+#: Why the figures of an older format do not measure what the page claims, and the figures
+#: (parts of their keys) whose verdicts that voids.
+OUTDATED: dict[int, tuple[str, tuple[str, ...]]] = {
+    2: (
+        "these figures were measured by an older version of the benchmarks (results format 2). "
+        "Its peak RSS figures are not the programs' own: Linux starts a program's `ru_maxrss` "
+        "at the high-water RSS of the process that execs it, and the programs were exec'd "
+        "from a vfork of the benchmark, so each read at least the benchmark's own peak. Its "
+        "full-sync floor counted one query per endpoint, where `CreditAccount` needs two "
+        "(gift cards are listed only with `giftCard=true`). Verdicts on those figures are "
+        "void; `bench/run_all.py` measures them again.",
+        ("max_rss_mb", "rss_growth", "full_sync.extra_", "full_sync.floor_"),
+    ),
+}
+
 
 # -- the JSON format --------------------------------------------------------------------------
 
@@ -223,7 +242,7 @@ def targets(figures: Figures) -> list[Target]:
         ),
         Target("Tap: 0 429s", "pacing.tap.429s", "==", 0, digits=0),
         Target(
-            "Full sync: requests = one per 100 records of each endpoint (the floor)",
+            "Full sync: requests = the floor (one per 100 records of each query an endpoint needs)",
             "full_sync.extra_requests",
             "==",
             0,
@@ -317,6 +336,33 @@ def cpu_row(
     return ("1", benchmark, figure, f"ratio **{show(f, ratio, 2)}**")
 
 
+def queries(f: Figures) -> list[str]:
+    """The endpoints whose full-sync floor takes more than one query, with each query's records.
+
+    Args:
+        f: The figures.
+
+    Returns:
+        ``<Entity> floor in N queries (<query> <records> records, ...)``, one per endpoint.
+    """
+    pattern = re.compile(r"full_sync\.endpoints\.([^.]+)\.passes\.(.+)$")
+    passes: dict[str, list[str]] = {}
+    for key in f:
+        if m := pattern.match(key):
+            passes.setdefault(m.group(1), []).append(m.group(2))
+    out = []
+    for entity, names in sorted(passes.items()):
+        if len(names) < 2:
+            continue
+        names.sort(key=lambda name: (name != "list", name))  # the plain list first
+        counts = ", ".join(
+            f"{name} {show(f, f'full_sync.endpoints.{entity}.passes.{name}', 0)} records"
+            for name in names
+        )
+        out.append(f"{entity} floor in {len(names)} queries ({counts})")
+    return out
+
+
 def figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
     """The rows of the figures table: (section, benchmark, figure, detail)."""
     rows: list[tuple[str, str, str, str]] = []
@@ -388,7 +434,7 @@ def figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
                 f"{show(f, 'full_sync.floor_requests', 0)}; **{show(f, 'full_sync.units')}** "
                 f"units vs floor {show(f, 'full_sync.floor_units')}",
                 f"**{show(f, 'full_sync.all_429s', 0)}** 429s; completed in "
-                f"{runs_true(f, 'full_sync.ok')}",
+                f"{runs_true(f, 'full_sync.ok')}" + "".join(f"; {q}" for q in queries(f)),
             )
         )
     if "target_pacing.utilisation" in f:
@@ -421,7 +467,13 @@ def figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
                     f"{label}, {n:,} {'customers' if side == 'tap' else 'records'}",
                     f"**{show(f, f'memory.{side}.{n}.max_rss_mb', unit=' MB')}**",
                     f"{show(f, f'memory.{side}.{n}.cpu_us', unit=' us')} CPU/record, "
-                    f"{show(f, f'memory.{side}.{n}.wall_s', 0, unit=' s')}",
+                    + (
+                        f"{show(f, f'memory.{side}.{n}.requests_per_record', 2)} API "
+                        "requests/record, "
+                        if f"memory.{side}.{n}.requests_per_record" in f
+                        else ""
+                    )
+                    + f"{show(f, f'memory.{side}.{n}.wall_s', 0, unit=' s')}",
                 )
             )
     for case in sorted({k.split(".")[1] for k in f if k.startswith("sandbox.")}):
@@ -492,6 +544,26 @@ def notes(f: Figures) -> list[str]:
     return out
 
 
+def outdated(results: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    """Why an older results.json does not measure what the page claims (None: it does).
+
+    Args:
+        results: the JSON's content.
+
+    Returns:
+        The reason, and the figures (parts of their keys) whose verdicts it voids.
+    """
+    version = results.get("format", 1)
+    if version >= FORMAT:
+        return None
+    generic = (
+        f"these figures were measured by an older version of the benchmarks (results format "
+        f"{version}); `bench/run_all.py` measures them again.",
+        (),
+    )
+    return OUTDATED.get(version, generic)
+
+
 def render(
     results: dict[str, Any],
     command: str = REGENERATE,
@@ -520,6 +592,9 @@ def render(
         lines += ["**Quick volumes** (`--quick`): a smoke run, not figures to quote.", ""]
     if results.get("note"):
         lines += [f"**Note**: {results['note']}", ""]
+    stale = outdated(results)
+    if stale:
+        lines += [f"**Outdated**: {stale[0]}", ""]
 
     def load(value: list[float] | None) -> str:
         return "not recorded" if not value else f"{value[0]:.2f}"
@@ -560,6 +635,8 @@ def render(
         name, passing, total = verdict(f.get(target.figure), target.op, target.bound)
         figure = show(f, target.figure, target.digits, target.scale, target.unit)
         text = VERDICT_TEXT[name].format(passing=passing, runs=total)
+        if stale and any(part in target.figure for part in stale[1]):
+            text = "void (outdated figure, see above)"
         lines.append(f"| {target.claim} | {target.rule()} | {figure} | {text} |")
     lines += ["", "## How each figure is made", "", how_made(f).rstrip(), ""]
     extra = notes(f)
@@ -574,13 +651,13 @@ HOW_MADE = """\
    real `tap-lightspeed` CLI as a subprocess against a `lightspeed-sandbox serve --no-bucket`
    subprocess (customers with `Contact`, output to `/dev/null`), and a default singer-sdk tap
    (default writer, default type conformance) emitting as many records, a pool of real tap records
-   cycled from memory, also as a subprocess. Both are measured the same way (`os.wait4` of that
-   child, interpreter start included); the ratio is taken per run. The sandbox's CPU is not
-   counted. At small volumes interpreter start and imports weigh more in the whole-process
-   figures, and the HTTP round trips (requests + urllib3) cost the tap what the in-memory stream
-   does not pay. The `sale_lines` row reads the same kind of sales pages (1 to 3 lines a sale)
-   with `sales` alone, `sale_lines` alone (`sales` deselected) and both, CPU per record emitted;
-   its ratio is `sale_lines` alone over `sales` alone.
+   cycled from memory, also as a subprocess. Both are measured the same way (`os.wait4` of
+   that program, interpreter start included, see 4); the ratio is taken per run. The sandbox's
+   CPU is not counted. At small volumes interpreter start and imports weigh more in the
+   whole-process figures, and the HTTP round trips (requests + urllib3) cost the tap what the
+   in-memory stream does not pay. The `sale_lines` row reads the same kind of sales pages (1 to
+   3 lines a sale) with `sales` alone, `sale_lines` alone (`sales` deselected) and both, CPU per
+   record emitted; its ratio is `sale_lines` alone over `sales` alone.
 2. **Tap pacing**: the real CLI against `lightspeed-sandbox serve --bucket-size S --drip-rate D
    --burst-limit B` (pages of 100 customers with `Contact`), starting from an empty bucket.
    Efficiency = theoretical shortest span / measured span (server-side times of the first and
@@ -588,16 +665,26 @@ HOW_MADE = """\
    `backoff.expo(factor=2)`, 5 tries, no pacing) on the same sandbox, bucket emptied first.
    The full-sync row (`bench_full_sync.py`) syncs every stream selected by default from an
    empty state and counts the account's API requests, bucket units (logged request costs) and
-   429s against the floor: per endpoint `max(1, ceil(records / 100))` requests, each at the
-   documented price of a list page with the tap's relations (1, +0.1 per to-one and +0.2 per
-   to-many relation, doubled on list endpoints). Derived streams cost nothing.
+   429s against the floor: per endpoint, `max(1, ceil(records / 100))` requests for each query
+   the endpoint needs to list every record, the records of each query counted by reading it
+   after the sync. Most endpoints need one query; `CreditAccount` needs two, as its official
+   page says the list includes gift cards only when passed `giftCard=true` (store credit, then
+   gift cards). Each request is at the documented price of a list page with the tap's
+   relations (1, +0.1 per to-one and +0.2 per to-many relation, doubled on list endpoints).
+   Derived streams cost nothing; any other request (a query more, a page read twice) is extra.
 3. **Target pacing**: the target engineer's `bench_target_pacing.py` (customers and items copied
    into an empty account; utilisation = (units spent - bucket size) / elapsed / drip); the
    second-run row runs `target-lightspeed` twice on the same input and ledger and counts the
    sandbox's API requests of the second run.
-4. **Memory**: peak RSS (`ru_maxrss` from `os.wait4`) of the CLI processes. The target reads the
-   tap's own output with `dry_run: true` against an empty sandbox account (validates, maps and
-   looks up every record in batched `IN` lookups, writes nothing).
+4. **Memory**: peak RSS (`ru_maxrss` from `os.wait4`) of the CLI processes. Each program is
+   started by a small launcher (`python -I -S`, about 5 MB) that forks, execs it and waits for
+   it: Linux starts a program's `ru_maxrss` at the mark of the process that execs it, so a
+   program exec'd from the benchmark itself would read at least the benchmark's peak. The
+   target reads the tap's own output with `dry_run: true` against an empty sandbox account
+   (validates, maps and looks up every record, writes nothing). Customers are looked up by
+   `Contact.email`, which takes no `IN` filter (the sandbox refuses it, as the API reference
+   says to expect), so nearly every record costs a lookup request of its own: the target's
+   CPU per record is mostly that request's, and its API requests per record are shown.
 5. **Sandbox**: `bench_sandbox.py`, a `lightspeed-sandbox serve --no-bucket` subprocess read page
    by page with `requests`: records a second seen by the client, and records per CPU second of
    the server process.

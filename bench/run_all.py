@@ -9,7 +9,8 @@
 4. Memory: ``bench_memory.py`` (tap at 100k/300k/1M customers, target at 50k/200k).
 5. Sandbox throughput: ``bench_sandbox.py``'s default cases (50k records each).
 6. Tap full sync: ``bench_full_sync.py`` (the whole sandbox store, every default stream;
-   requests and bucket units against the floor of one request per 100 records).
+   requests and bucket units against the floor of one request per 100 records of every query
+   an endpoint needs).
 
 ``--repeat N`` (default 3) runs the whole list N times, one benchmark after the other (heavy
 runs are sequential on purpose: the machine may be shared). The JSON keeps every run's raw
@@ -56,8 +57,6 @@ from bench_memory import run_memory  # noqa: E402
 from bench_pacing import BIN, run_pacing  # noqa: E402
 from bench_sandbox import CASES  # noqa: E402
 from bench_sandbox import run as serve_pages  # noqa: E402
-
-FORMAT = 2  # results.json: runs (raw, one per repeat) + figures (values, median, min, max)
 
 
 def machine() -> dict[str, Any]:
@@ -268,7 +267,7 @@ def main() -> None:
     }
     started = time.time()
     results: dict[str, Any] = {
-        "format": FORMAT,
+        "format": report.FORMAT,
         "command": shlex.join(["python", "bench/run_all.py", *sys.argv[1:]]),
         "quick": args.quick,
         "repeat": 0,

@@ -77,7 +77,7 @@ def raw_run(
 
 def results_of(runs: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {
-        "format": 2,
+        "format": report.FORMAT,
         "command": "python bench/run_all.py --repeat 3",
         "quick": False,
         "repeat": len(runs),
@@ -221,3 +221,51 @@ def test_sale_lines_cpu_row_and_claim():
     slower = {**run, "sale_lines_cpu": {**run["sale_lines_cpu"], "ratio": 1.2}}
     assert target_row(report.render(results_of([slower])), claim).endswith("**Not met** |")
     assert "Tap CPU/record of the derived" not in report.render(results_of([raw_run()]))
+
+
+def test_an_older_format_voids_the_verdicts_it_did_not_measure():
+    runs = [raw_run(rss=(60.0, 61.0))]
+    current = report.render(results_of(runs))
+    assert "**Outdated**" not in current
+    claim = "Tap memory flat: peak RSS at 50,000 at most 10% above 20,000 (customers)"
+    assert target_row(current, claim).endswith("| **Met** |")
+    old = report.render(results_of(runs, format=2))
+    assert "**Outdated**: these figures were measured by an older version" in old
+    assert "the benchmark's own peak" in old
+    assert target_row(old, claim).endswith("| void (outdated figure, see above) |")
+    # Figures format 2 measured right keep their verdicts.
+    assert target_row(old, "Tap: 0 429s").endswith("| **Met** |")
+
+
+def test_full_sync_floor_per_query_and_target_requests_per_record_are_shown():
+    run = raw_run()
+    run["full_sync"] = {
+        "settings": {"customers": 1005, "items": 603, "sales": 801, "drip_rate": 20},
+        "endpoints": {
+            "CreditAccount": {"passes": {"list": 6, "giftCard=true": 5}, "floor_requests": 2},
+            "Customer": {"passes": {"list": 1005}, "floor_requests": 11},
+        },
+        "requests": 13,
+        "floor_requests": 13,
+        "units": 20.0,
+        "floor_units": 20.0,
+        "extra_requests": 0,
+        "extra_units": 0.0,
+        "all_429s": 0,
+        "ok": True,
+    }
+    run["memory"]["target"] = [
+        {
+            "records": 5000,
+            "max_rss_mb": 55.0,
+            "cpu_us": 1500.0,
+            "wall_s": 9.0,
+            "requests_per_record": 0.84,
+        }
+    ]
+    page = report.render(results_of([run]))
+    assert "CreditAccount floor in 2 queries (list 6 records, giftCard=true 5 records)" in page
+    assert "Customer floor in" not in page
+    claim = "Full sync: requests = the floor (one per 100 records of each query an endpoint needs)"
+    assert target_row(page, claim).endswith("| 0 | **Met** |")
+    assert "1,500.0 us CPU/record, 0.84 API requests/record, 9 s" in page
