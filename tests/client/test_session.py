@@ -440,3 +440,37 @@ def test_a_connection_dropped_mid_body_by_a_real_server_is_retried(config):
         assert client.session.stats.connection_errors == 1
     finally:
         server.close()
+
+
+def test_proxies_are_read_from_the_environment_once_per_host(client, requests_mock, monkeypatch):
+    """``requests`` would read them on every send; they are read once and still honoured."""
+    import lightspeed_client.session as session_module
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "other.invalid")
+    resolved: list[str] = []
+    real = session_module.resolve_proxies
+
+    def counting(request, proxies, trust_env):
+        resolved.append(request.url)
+        return real(request, proxies, trust_env)
+
+    monkeypatch.setattr(session_module, "resolve_proxies", counting)
+    sent: list[dict] = []
+    real_send = requests.Session.send
+
+    def recording_send(self, request, **kwargs):
+        sent.append(dict(kwargs["proxies"]))
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", recording_send)
+    requests_mock.get(ITEMS_URL, json={"Item": []}, headers=bucket_headers(1))
+    other = "https://other.invalid/x.json"
+    requests_mock.get(other, json={}, headers=bucket_headers(1))
+    session = client.session
+    for url in (ITEMS_URL, ITEMS_URL, ITEMS_URL, other):  # as the tap and the target send
+        session.send(session.prepare_request(requests.Request("GET", url)))
+    assert resolved == [ITEMS_URL, other]  # once per host
+    # what requests would have used: the proxy for the API's host, none for NO_PROXY's
+    proxy = "http://proxy.invalid:3128"
+    assert [proxies.get("https") for proxies in sent[-4:]] == [proxy, proxy, proxy, None]
