@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .wire import fmt_cents, fmt_ts, to_cents, wrap
 
@@ -648,25 +648,46 @@ def line_taxes(sub: int, rates: tuple[int, int]) -> tuple[int, int]:
     return round(sub * rates[0] / 100000), round(sub * rates[1] / 100000)
 
 
-#: Each account's price levels, by account parity: (priceLevelID, name, type, canBeArchived).
-#: Default (1), MSRP (2) and Online (3) are the built-ins every account has (they cannot be
-#: archived); merchants rename them and add their own. Even accounts keep the built-ins'
-#: names and add "Wholesale" (4); odd ones renamed Online to "Web Store" and added "Staff" (4)
-#: and "Wholesale" (5), so a copy between two neighbouring accounts maps levels by name
-#: (Default, MSRP, Wholesale 4 -> 5) and by id (Online -> Web Store, the same built-in).
-PRICE_LEVELS: tuple[tuple[tuple[int, str, str, bool], ...], ...] = (
+class PriceLevelRow(NamedTuple):
+    """One price level of an account.
+
+    Attributes:
+        level_id: ``priceLevelID``.
+        name: ``name``.
+        type: ``type``.
+        can_be_archived: ``canBeArchived`` (the built-ins cannot be archived).
+        archived: ``archived`` (items' Prices do not carry an archived level).
+    """
+
+    level_id: int
+    name: str
+    type: str
+    can_be_archived: bool
+    archived: bool = False
+
+
+#: Each account's price levels, by account parity. Default (1), MSRP (2) and Online (3) are
+#: the built-ins every account has (they cannot be archived); merchants rename them and add
+#: their own. Even accounts keep the built-ins' names and add "Wholesale" (4); odd ones renamed
+#: Online to "Web Store" and added "Staff" (4) and "Wholesale" (5), so a copy between two
+#: neighbouring accounts maps levels by name (Default, MSRP, Wholesale 4 -> 5) and by id
+#: (Online -> Web Store, the same built-in). Each has an archived level of its own last
+#: ("Clearance"; the PriceLevel page: a level can be archived when ``canBeArchived``).
+PRICE_LEVELS: tuple[tuple[PriceLevelRow, ...], ...] = (
     (
-        (1, "Default", "fixed", False),
-        (2, "MSRP", "fixed", False),
-        (3, "Online", "fixed", False),
-        (4, "Wholesale", "fixed", True),
+        PriceLevelRow(1, "Default", "fixed", False),
+        PriceLevelRow(2, "MSRP", "fixed", False),
+        PriceLevelRow(3, "Online", "fixed", False),
+        PriceLevelRow(4, "Wholesale", "fixed", True),
+        PriceLevelRow(5, "Clearance", "fixed", True, archived=True),
     ),
     (
-        (1, "Default", "fixed", False),
-        (2, "MSRP", "fixed", False),
-        (3, "Web Store", "fixed", False),
-        (4, "Staff", "fixed", True),
-        (5, "Wholesale", "fixed", True),
+        PriceLevelRow(1, "Default", "fixed", False),
+        PriceLevelRow(2, "MSRP", "fixed", False),
+        PriceLevelRow(3, "Web Store", "fixed", False),
+        PriceLevelRow(4, "Staff", "fixed", True),
+        PriceLevelRow(5, "Wholesale", "fixed", True),
+        PriceLevelRow(6, "Clearance", "fixed", True, archived=True),
     ),
 )
 #: The share of the Default price at which items sell on each price level, by level name.
@@ -901,8 +922,8 @@ def sale_total_fields(
     }
 
 
-def price_levels(account_index: int) -> tuple[tuple[int, str, str, bool], ...]:
-    """Return an account's price levels: (priceLevelID, name, type, canBeArchived)."""
+def price_levels(account_index: int) -> tuple[PriceLevelRow, ...]:
+    """Return an account's price levels, archived ones included (ids 1..n)."""
     return PRICE_LEVELS[account_index % len(PRICE_LEVELS)]
 
 
@@ -1200,10 +1221,17 @@ class Generator:
     def item_prices(self, price: int) -> list[dict[str, str]]:
         """Return an item's prices on the account's price levels (wire form), from cents."""
         out = []
-        for level_id, name, _type, _custom in self.price_levels:
-            share = PRICE_LEVEL_SHARES.get(name, 100)
-            amount = price * share // 100
-            out.append({"amount": fmt_cents(amount), "useTypeID": str(level_id), "useType": name})
+        for level in self.price_levels:
+            if level.archived:
+                continue
+            amount = price * PRICE_LEVEL_SHARES.get(level.name, 100) // 100
+            out.append(
+                {
+                    "amount": fmt_cents(amount),
+                    "useTypeID": str(level.level_id),
+                    "useType": level.name,
+                }
+            )
         return out
 
     def item(self, iid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
