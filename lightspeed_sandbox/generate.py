@@ -1193,6 +1193,8 @@ class Generator:
         self.sale_employees = {
             shop: shop_employees(shop, SALE_EMPLOYEES) for shop in range(1, max(1, shops) + 1)
         }
+        self._matrix_items: dict[int, array] | None = None
+        self._credit_sales: dict[int, array] | None = None
 
     # -- hashing ---------------------------------------------------------------------------
     def _base(self, kind: int, rid: int) -> int:
@@ -1812,6 +1814,48 @@ class Generator:
                 )
             )
         return out
+
+    # -- indexes (built once, on the first request that needs them) -------------------------
+    def matrix_items(self, matrix_id: int) -> array:
+        """Return the generated items of a matrix, in id order.
+
+        The first call indexes every generated item (a pass over the items, once).
+        """
+        if self._matrix_items is None:
+            index: dict[int, array] = {}
+            for iid in range(1, self.n_items + 1):
+                mid = self.item_matrix_id(iid)
+                if mid:
+                    index.setdefault(mid, array("q")).append(iid)
+            self._matrix_items = index
+        return self._matrix_items.get(matrix_id, _NO_IDS)
+
+    def credit_account_sales(self, account_id: int) -> array:
+        """Return the generated sales that may have paid with a credit account, in id order.
+
+        A superset (a sale's second payment is counted whatever its total); the caller keeps
+        the payments that name the account. The first call indexes every generated sale from
+        a few hashes each (no lines), once.
+        """
+        if self._credit_sales is None:
+            index: dict[int, array] = {}
+            for sid in range(1, self.n_sales + 1):
+                b = self._base(K_SALE, sid)
+                if mix(b + 70) % 100 >= 85:  # open sales have no payments
+                    continue
+                store_credit = self.credit_accounts.get(self._sale_customer(mix(b + 71)), 0)
+                pr = mix(b + 90)
+                for k in (0, 1):
+                    account = self._payment_kind(pr, k, store_credit)[1]
+                    ids = index.setdefault(account, array("q")) if account else None
+                    if ids is not None and (not ids or ids[-1] != sid):
+                        ids.append(sid)
+            self._credit_sales = index
+        return self._credit_sales.get(account_id, _NO_IDS)
+
+
+#: An empty id array (a matrix without items, an account nothing paid with).
+_NO_IDS = array("q")
 
 
 # ==========================================================================================

@@ -15,6 +15,8 @@ from lightspeed_sandbox import Sandbox, SandboxConfig, generate
 from lightspeed_sandbox.entities import ENTITIES
 from lightspeed_sandbox.generate import GIFT_CARDS
 
+from .conftest import Api
+
 #: (entity, where in the record: the field or "<relation>.<element key>.<field>") -> target.
 FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Sale", "shopID"): "Shop",
@@ -259,3 +261,82 @@ def test_credit_account_list_leaves_gift_cards_out_unless_asked(api):
 def test_only_the_documented_sorts_are_accepted(api, entity, sortable, not_sortable):
     assert api.get(f"{entity}.json", {"sort": sortable}).status_code == 200
     assert api.get(f"{entity}.json", {"sort": not_sortable}).status_code == 400
+
+
+# -- relations of the ItemMatrix and CreditAccount pages ------------------------------------
+
+MATRIX_RELATIONS = (
+    '["Category","TaxClass","Department","ItemAttributeSet","Manufacturer","Season","Images",'
+    '"Items","ItemECommerce","TagRelations","TagRelations.Tag"]'
+)
+
+
+def test_a_matrix_loads_its_rows_and_its_items(api):
+    items = api.all("Item", {"archived": "true"})
+    members: dict[str, list[str]] = {}
+    for item in items:
+        if item["itemMatrixID"] != "0":
+            members.setdefault(item["itemMatrixID"], []).append(item["itemID"])
+    matrices = api.all("ItemMatrix", {"archived": "true", "load_relations": '["Items"]'})
+    assert {
+        m["itemMatrixID"]: [i["itemID"] for i in _elements(m["Items"], "Item")]
+        for m in matrices
+        if m["Items"] != ""
+    } == members
+    largest = max(members, key=lambda mid: len(members[mid]))
+    resp = api.get(f"ItemMatrix/{largest}.json", {"load_relations": MATRIX_RELATIONS})
+    # 7 to-one relations (0.1 each), 3 to-many (0.2 each), the nested TagRelations.Tag (0.1)
+    assert resp.headers["X-LS-API-Request-Cost"] == "2.4"
+    matrix = resp.json()["ItemMatrix"]
+    assert [i["itemID"] for i in _elements(matrix["Items"], "Item")] == members[largest]
+    served = {i["itemID"]: i for i in items}
+    assert all(i == served[i["itemID"]] for i in _elements(matrix["Items"], "Item"))
+    for relation, key in (
+        ("Category", "categoryID"),
+        ("TaxClass", "taxClassID"),
+        ("ItemAttributeSet", "itemAttributeSetID"),
+        ("Manufacturer", "manufacturerID"),
+        ("Season", "seasonID"),
+    ):
+        if matrix[key] == "0":
+            assert relation not in matrix
+        else:
+            assert matrix[relation] == api.get(f"{relation}/{matrix[key]}.json").json()[relation]
+    assert (matrix["Images"], matrix["TagRelations"]) == ("", "")  # none in the sandbox
+    assert "Department" not in matrix
+    assert "ItemECommerce" not in matrix
+
+
+def test_a_credit_account_loads_its_holder_contact_and_its_payments(sandbox_factory):
+    sb = sandbox_factory(seed=11, customers=60, items=30, sales=300, bucket_enabled=False)
+    api = Api(sb)
+    paid_with: dict[str, list[dict]] = {}
+    for sale in api.all("Sale", {"archived": "true", "load_relations": '["SalePayments"]'}):
+        for payment in _elements(sale.get("SalePayments"), "SalePayment"):
+            if payment["creditAccountID"] != "0":
+                paid_with.setdefault(payment["creditAccountID"], []).append(payment)
+    relations = '["Contact","WithdrawalPayments"]'
+    accounts = [
+        *api.all("CreditAccount", {"archived": "true", "load_relations": relations}),
+        *api.all(
+            "CreditAccount", {"archived": "true", "giftCard": "true", "load_relations": relations}
+        ),
+    ]
+    assert {
+        a["creditAccountID"]: _elements(a["WithdrawalPayments"], "SalePayment")
+        for a in accounts
+        if a["WithdrawalPayments"] != ""
+    } == paid_with
+    assert {a["giftCard"] for a in accounts if a["creditAccountID"] in paid_with} == {
+        "true",
+        "false",
+    }
+    for account in accounts:
+        holder = account["customerID"]
+        if holder == "0":  # a gift card
+            assert "Contact" not in account
+        else:
+            customer = api.get(f"Customer/{holder}.json", {"load_relations": '["Contact"]'})
+            assert account["Contact"] == customer.json()["Customer"]["Contact"]
+    single = api.get("CreditAccount/1.json", {"load_relations": relations})
+    assert single.headers["X-LS-API-Request-Cost"] == "1.3"  # to-one 0.1, to-many 0.2
