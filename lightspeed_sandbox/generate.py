@@ -12,8 +12,8 @@ import weakref
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple
 
 from .wire import fmt_cents, fmt_ts, to_cents, wrap
 
@@ -386,8 +386,23 @@ CATEGORY_ROWS: dict[int, ReferenceRow] = {
     6: ReferenceRow(_category("Helmets", "Bikes & Parts/Helmets", 1, 6, 7, 3), 20),
 }
 CATEGORIES = {cid: row.fields["name"] for cid, row in CATEGORY_ROWS.items()}
+#: The category of the items of each noun (of a matrix and its items alike).
+NOUN_CATEGORIES: dict[str, int] = {
+    **dict.fromkeys(
+        ("T-Shirt", "Hoodie", "Rain Jacket", "Socks", "Beanie", "Gloves", "Scarf", "Sneakers"), 1
+    ),
+    **dict.fromkeys(
+        ("Backpack", "Notebook", "Tote Bag", "Sunglasses", "Wallet", "Belt", "Watch"), 2
+    ),
+    **dict.fromkeys(("Bike Light", "Tire Tube", "Chain Lube"), 3),
+    "Bike Helmet": 6,
+    **dict.fromkeys(
+        ("Water Bottle", "Coffee Mug", "Candle", "Teapot", "Cutting Board", "Yoga Mat"), 4
+    ),
+    **dict.fromkeys(("Headphones", "Phone Case", "Desk Lamp"), 5),
+}
 #: The categories generated items are in.
-ITEM_CATEGORIES = (1, 2, 3, 4, 5)
+ITEM_CATEGORIES = tuple(sorted(set(NOUN_CATEGORIES.values())))
 #: Manufacturers (they cannot be deleted nor archived).
 MANUFACTURER_ROWS: dict[int, ReferenceRow] = {
     1: ReferenceRow({"name": "Acme"}, 500),
@@ -436,7 +451,7 @@ CUSTOMER_TYPE_ROWS: dict[int, ReferenceRow] = {
 CUSTOMER_TYPES = {cid: row.fields["name"] for cid, row in CUSTOMER_TYPE_ROWS.items()}
 
 
-def _employee(first: str, last: str, role: int, shop: int) -> dict:
+def _employee(first: str, last: str, role: int, shop: int, limit_to_shop: int = 0) -> dict:
     return {
         "firstName": first,
         "lastName": last,
@@ -444,23 +459,37 @@ def _employee(first: str, last: str, role: int, shop: int) -> dict:
         "contactID": "0",
         "clockInEmployeeHoursID": "0",
         "employeeRoleID": str(role),
-        "limitToShopID": "0",
+        "limitToShopID": str(limit_to_shop),
         "lastShopID": str(shop),
         "lastSaleID": "0",
         "lastRegisterID": str(shop),
     }
 
 
-#: Employees (role 1 manager, 2 cashier); generated sales use the active ones.
+#: Employees (role 1 manager, 2 cashier); generated sales use the active ones. Two cashiers
+#: are limited to their shop (``limitToShopID``): their records are all in that shop.
 EMPLOYEE_ROWS: dict[int, ReferenceRow] = {
     1: ReferenceRow(_employee("Alex", "Lugo", 1, 1), 250),
     2: ReferenceRow(_employee("Sam", "Okafor", 2, 1), 60),
-    3: ReferenceRow(_employee("Jo", "Tanaka", 2, 2), 5),
-    4: ReferenceRow(_employee("Kim", "Berger", 2, 1), 150, archived=True),
+    3: ReferenceRow(_employee("Jo", "Tanaka", 2, 2, limit_to_shop=2), 5),
+    4: ReferenceRow(_employee("Kim", "Berger", 2, 1, limit_to_shop=1), 150, archived=True),
 }
 EMPLOYEES = {eid: row.fields["firstName"] for eid, row in EMPLOYEE_ROWS.items()}
 #: The employees generated sales are rung up by.
 SALE_EMPLOYEES = (1, 2, 3)
+
+
+def shop_employees(shop: int, employees: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """The employees who may work in a shop: those not limited to another one.
+
+    Args:
+        shop: The shop.
+        employees: The employees to choose from (default: all of them, archived included).
+    """
+    pool = tuple(sorted(EMPLOYEES)) if employees is None else employees
+    return tuple(
+        eid for eid in pool if EMPLOYEE_ROWS[eid].fields["limitToShopID"] in ("0", str(shop))
+    )
 
 
 def _payment_type(name: str, kind: str, reserved: bool, refund_as: int = 0) -> dict:
@@ -561,8 +590,14 @@ def shop_rows(shops: int) -> dict[int, ReferenceRow]:
     return rows
 
 
+#: The registers with tipping enabled.
+TIP_REGISTERS = frozenset({1})
+
+
 def register_rows(shops: int) -> dict[int, ReferenceRow]:
     """Return an account's registers: one per shop (same id as its shop), then a retired one.
+
+    Register 1 has tipping enabled (``tipEnabled``): its sales name a ``tipEmployeeID``.
 
     Args:
         shops: The account's number of real shops; generated sales on shop ``k`` are rung
@@ -576,7 +611,7 @@ def register_rows(shops: int) -> dict[int, ReferenceRow]:
             {
                 "name": f"Register {rid}" + (" (retired)" if retired else ""),
                 "open": "false" if retired else "true",
-                "tipEnabled": "false",
+                "tipEnabled": "true" if rid in TIP_REGISTERS else "false",
                 "openEmployeeID": "0" if retired else "1",
                 "shopID": str(shop),
                 "ccTerminalID": "0",
@@ -648,25 +683,46 @@ def line_taxes(sub: int, rates: tuple[int, int]) -> tuple[int, int]:
     return round(sub * rates[0] / 100000), round(sub * rates[1] / 100000)
 
 
-#: Each account's price levels, by account parity: (priceLevelID, name, type, canBeArchived).
-#: Default (1), MSRP (2) and Online (3) are the built-ins every account has (they cannot be
-#: archived); merchants rename them and add their own. Even accounts keep the built-ins'
-#: names and add "Wholesale" (4); odd ones renamed Online to "Web Store" and added "Staff" (4)
-#: and "Wholesale" (5), so a copy between two neighbouring accounts maps levels by name
-#: (Default, MSRP, Wholesale 4 -> 5) and by id (Online -> Web Store, the same built-in).
-PRICE_LEVELS: tuple[tuple[tuple[int, str, str, bool], ...], ...] = (
+class PriceLevelRow(NamedTuple):
+    """One price level of an account.
+
+    Attributes:
+        level_id: ``priceLevelID``.
+        name: ``name``.
+        type: ``type``.
+        can_be_archived: ``canBeArchived`` (the built-ins cannot be archived).
+        archived: ``archived`` (items' Prices do not carry an archived level).
+    """
+
+    level_id: int
+    name: str
+    type: str
+    can_be_archived: bool
+    archived: bool = False
+
+
+#: Each account's price levels, by account parity. Default (1), MSRP (2) and Online (3) are
+#: the built-ins every account has (they cannot be archived); merchants rename them and add
+#: their own. Even accounts keep the built-ins' names and add "Wholesale" (4); odd ones renamed
+#: Online to "Web Store" and added "Staff" (4) and "Wholesale" (5), so a copy between two
+#: neighbouring accounts maps levels by name (Default, MSRP, Wholesale 4 -> 5) and by id
+#: (Online -> Web Store, the same built-in). Each has an archived level of its own last
+#: ("Clearance"; the PriceLevel page: a level can be archived when ``canBeArchived``).
+PRICE_LEVELS: tuple[tuple[PriceLevelRow, ...], ...] = (
     (
-        (1, "Default", "fixed", False),
-        (2, "MSRP", "fixed", False),
-        (3, "Online", "fixed", False),
-        (4, "Wholesale", "fixed", True),
+        PriceLevelRow(1, "Default", "fixed", False),
+        PriceLevelRow(2, "MSRP", "fixed", False),
+        PriceLevelRow(3, "Online", "fixed", False),
+        PriceLevelRow(4, "Wholesale", "fixed", True),
+        PriceLevelRow(5, "Clearance", "fixed", True, archived=True),
     ),
     (
-        (1, "Default", "fixed", False),
-        (2, "MSRP", "fixed", False),
-        (3, "Web Store", "fixed", False),
-        (4, "Staff", "fixed", True),
-        (5, "Wholesale", "fixed", True),
+        PriceLevelRow(1, "Default", "fixed", False),
+        PriceLevelRow(2, "MSRP", "fixed", False),
+        PriceLevelRow(3, "Web Store", "fixed", False),
+        PriceLevelRow(4, "Staff", "fixed", True),
+        PriceLevelRow(5, "Wholesale", "fixed", True),
+        PriceLevelRow(6, "Clearance", "fixed", True, archived=True),
     ),
 )
 #: The share of the Default price at which items sell on each price level, by level name.
@@ -707,13 +763,35 @@ def _discount(name: str, amount: str, percent: str, require_customer: bool) -> d
     }
 
 
-#: Discounts (a percentage or an amount, never both); VIP customers get discount 1.
+#: Discounts (a percentage or an amount, never both), all in use: VIP customers (their type)
+#: get 1 on their lines, a few customers 3 of their own, some lines the dollar discount 2, and
+#: some sales made before 4 was archived had it on the whole sale.
 DISCOUNT_ROWS: dict[int, ReferenceRow] = {
     1: ReferenceRow(_discount("VIP 10%", "0", "0.1", True), 320),
     2: ReferenceRow(_discount("Five off", "5", "0", False), 60),
     3: ReferenceRow(_discount("Staff 20%", "0", "0.2", True), 15),
     4: ReferenceRow(_discount("Summer sale", "0", "0.25", False), 200, archived=True),
 }
+#: The dollar discount some sale lines get (a coupon: no customer needed).
+COUPON_DISCOUNT = 2
+#: The discount a few customers have of their own.
+CUSTOMER_DISCOUNT = 3
+#: The sale-wide discount (``Sale.discountID``) of some sales made before it was archived.
+SALE_DISCOUNT = 4
+
+
+def discount_percent(discount_id: int) -> str:
+    """Return a discount's ``discountPercent`` in wire form (``"0"``: none, or a dollar one)."""
+    row = DISCOUNT_ROWS.get(discount_id)
+    return row.fields["discountPercent"] if row is not None else "0"
+
+
+def discount_amount(discount_id: int) -> int:
+    """Return a discount's ``discountAmount`` in cents (0: none, or a percent one)."""
+    row = DISCOUNT_ROWS.get(discount_id)
+    return to_cents(row.fields["discountAmount"]) if row is not None else 0
+
+
 #: Seasons (deprecated by Lightspeed, still served; deleted, never archived; no timeStamp).
 SEASON_ROWS: dict[int, ReferenceRow] = {
     1: ReferenceRow({"name": "Spring"}),
@@ -776,10 +854,57 @@ def item_matrix_id(adjective: int, noun: int) -> int:
     return 1 + adjective * len(NOUNS) + noun
 
 
+@dataclass(frozen=True)
+class ItemFiling:
+    """Where the items of one description (adjective x noun) are filed, and who sells them.
+
+    A matrix and its items share it; so do the items of that description without a size.
+
+    Attributes:
+        category: ``categoryID``: the noun's (:data:`NOUN_CATEGORIES`).
+        manufacturer: ``manufacturerID`` (0 for one description in five: none).
+        vendor: ``defaultVendorID``: an active vendor, the archived one for one in twelve.
+        season: ``seasonID`` for one description in four (seasonal goods), else 0.
+    """
+
+    category: int
+    manufacturer: int
+    vendor: int
+    season: int
+
+
+def _item_filing(adjective: int, noun: int) -> ItemFiling:
+    r = mix(item_matrix_id(adjective, noun) * 0x2545F491 + 0x5EA5)
+    active = [vid for vid, row in VENDOR_ROWS.items() if not row.archived]
+    archived = [vid for vid, row in VENDOR_ROWS.items() if row.archived]
+    vendor = archived[0] if (r >> 8) % 12 == 0 else active[(r >> 12) % len(active)]
+    seasons = sorted(SEASON_ROWS)
+    return ItemFiling(
+        NOUN_CATEGORIES[NOUNS[noun]],
+        r % (len(MANUFACTURERS) + 1),
+        vendor,
+        seasons[(r >> 24) % len(seasons)] if (r >> 16) % 4 == 0 else 0,
+    )
+
+
+#: The filing of every description, by matrix id - 1.
+ITEM_FILINGS: tuple[ItemFiling, ...] = tuple(
+    _item_filing(adjective, noun)
+    for adjective in range(len(ADJECTIVES))
+    for noun in range(len(NOUNS))
+)
+
+
+def item_filing(matrix_id: int) -> ItemFiling:
+    """Return the filing of a description (its matrix id): the matrix's and its items'."""
+    return ITEM_FILINGS[matrix_id - 1]
+
+
 def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict[int, ReferenceRow]:
     """Item matrices: one per description without size (adjective x noun), ids 1..n.
 
-    Matrix items carry their matrix's id; a matrix whose first word is a colour is a
+    Matrix items carry their matrix's id and share its category, manufacturer, default
+    vendor and season (:func:`item_filing`); a matrix whose first word is a colour is a
     "Color/Size" matrix, else a "Size" one. One in 25 is archived.
 
     Args:
@@ -789,6 +914,7 @@ def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict
     for adjective, first in enumerate(ADJECTIVES):
         for noun, second in enumerate(NOUNS):
             mid = item_matrix_id(adjective, noun)
+            filing = item_filing(mid)
             r = mix(mid * 0x2545F491)
             price = (300 + r % 19_700) // 5 * 5
             fields = {
@@ -798,12 +924,12 @@ def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict
                 "serialized": "false",
                 "description": f"{first} {second}",
                 "modelYear": "0",
-                "categoryID": "0",
+                "categoryID": str(filing.category),
                 "taxClassID": "1",
                 "departmentID": "0",
-                "manufacturerID": "0",
-                "seasonID": "0",
-                "defaultVendorID": "0",
+                "manufacturerID": str(filing.manufacturer),
+                "seasonID": str(filing.season),
+                "defaultVendorID": str(filing.vendor),
                 "itemAttributeSetID": "1" if first in COLORS else "2",
                 "Prices": {"ItemPrice": item_prices(price)},
             }
@@ -822,28 +948,107 @@ SECONDS_PER_DAY = 86400
 K_CUSTOMER, K_ITEM, K_ITEMSHOP, K_IMAGE, K_SALE = 1, 2, 3, 4, 5
 
 
+@dataclass(frozen=True)
+class LineMoney:
+    """A sale line's money in cents, as the official SaleLine page defines its fields.
+
+    Attributes:
+        subtotal: ``calcSubtotal``: ``unitQuantity * unitPrice``, before any discount.
+        line_discount: ``calcLineDiscount``: the line's own discount (``discountAmount``, or
+            ``discountPercent`` of the subtotal).
+        transaction_discount: ``calcTransactionDiscount``: the sale's discount on this line
+            (the sale's percent of what the line's own discount leaves).
+        taxes: ``calcTax1`` and ``calcTax2``, on what both discounts leave.
+        taxed: Whether the line pays a tax rate (a taxable line of the sale).
+    """
+
+    subtotal: int
+    line_discount: int
+    transaction_discount: int
+    taxes: tuple[int, int]
+    taxed: bool
+
+    @property
+    def amount(self) -> int:
+        """What the line charges before tax: its subtotal less both discounts."""
+        return self.subtotal - self.line_discount - self.transaction_discount
+
+    @property
+    def total(self) -> int:
+        """``calcTotal``: the amount plus the taxes."""
+        return self.amount + self.taxes[0] + self.taxes[1]
+
+
+def percent_of(cents: int, percent: str) -> int:
+    """Return ``percent`` (wire form, ``"0.1"`` is 10%) of an amount in cents, half up."""
+    if percent in ("", "0"):
+        return 0
+    exact = Decimal(cents) * Decimal(percent)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def price_line(
+    qty: int,
+    unit: int,
+    rates: tuple[int, int],
+    discount_amount: int = 0,
+    discount_percent: str = "0",
+    transaction_percent: str = "0",
+) -> LineMoney:
+    """Return a sale line's money from its price, its discount, the sale's discount and rates.
+
+    One home for these amounts: generated lines and written lines both use it.
+
+    Args:
+        qty: ``unitQuantity`` (negative for a refund).
+        unit: ``unitPrice`` in cents.
+        rates: The line's two tax rates in 1/100000 (``(0, 0)``: untaxed).
+        discount_amount: ``discountAmount`` in cents (a dollar discount of the line).
+        discount_percent: ``discountPercent`` in wire form (a percent discount of the line).
+        transaction_percent: The sale's percent discount (its Discount), in wire form.
+    """
+    subtotal = unit * qty
+    line_discount = discount_amount or percent_of(subtotal, discount_percent)
+    transaction = percent_of(subtotal - line_discount, transaction_percent)
+    taxes = line_taxes(subtotal - line_discount - transaction, rates)
+    return LineMoney(subtotal, line_discount, transaction, taxes, rates != (0, 0))
+
+
+def line_money_fields(money: LineMoney) -> dict[str, str]:
+    """Return the computed money fields of a sale line in wire form."""
+    return {
+        "displayableSubtotal": fmt_cents(money.subtotal - money.line_discount),
+        "calcLineDiscount": fmt_cents(money.line_discount),
+        "calcTransactionDiscount": fmt_cents(money.transaction_discount),
+        "calcTotal": fmt_cents(money.total),
+        "calcSubtotal": fmt_cents(money.subtotal),
+        "calcTax1": fmt_cents(money.taxes[0]),
+        "calcTax2": fmt_cents(money.taxes[1]),
+    }
+
+
 def sale_line_fields(
     qty: int,
     unit: int,
-    discount: int,
-    sub: int,
-    taxes: tuple[int, int],
+    money: LineMoney,
     *,
     taxed: bool,
     rates: tuple[int, int],
     tax_class: int = 1,
+    discount_amount: int = 0,
+    discount_percent: str = "0",
 ) -> dict[str, str]:
-    """Return a sale line's quantity, price and computed money fields in wire form (cents in).
+    """Return a sale line's quantity, price, discount and computed money fields in wire form.
 
     One home for these fields: generated lines and written lines both use it.
     """
-    tax = taxes[0] + taxes[1]
+    calc = line_money_fields(money)
     return {
         "unitQuantity": str(qty),
         "unitPrice": fmt_cents(unit),
         "normalUnitPrice": fmt_cents(unit),
-        "discountAmount": fmt_cents(discount),
-        "discountPercent": "0",
+        "discountAmount": fmt_cents(discount_amount),
+        "discountPercent": discount_percent,
         "avgCost": "0",
         "fifoCost": "0",
         "tax": "true" if taxed else "false",
@@ -852,14 +1057,14 @@ def sale_line_fields(
         "isLayaway": "false",
         "isWorkorder": "false",
         "isSpecialOrder": "false",
-        "displayableSubtotal": fmt_cents(sub),
+        "displayableSubtotal": calc["displayableSubtotal"],
         "displayableUnitPrice": fmt_cents(unit),
-        "calcLineDiscount": fmt_cents(discount),
-        "calcTransactionDiscount": "0",
-        "calcTotal": fmt_cents(sub + tax),
-        "calcSubtotal": fmt_cents(sub),
-        "calcTax1": fmt_cents(taxes[0]),
-        "calcTax2": fmt_cents(taxes[1]),
+        "calcLineDiscount": calc["calcLineDiscount"],
+        "calcTransactionDiscount": calc["calcTransactionDiscount"],
+        "calcTotal": calc["calcTotal"],
+        "calcSubtotal": calc["calcSubtotal"],
+        "calcTax1": calc["calcTax1"],
+        "calcTax2": calc["calcTax2"],
         "taxClassID": str(tax_class),
         "sortorder": "0",
         "onCompletedTrans": "0",
@@ -870,23 +1075,34 @@ def sale_line_fields(
     }
 
 
-def sale_total_fields(
-    subtotal: int, taxes: tuple[int, int], paid: int, discount: int = 0, taxable: int | None = None
-) -> dict[str, str]:
-    """Return a sale's computed money fields in wire form, from amounts in cents.
+def sale_total_fields(lines: list[LineMoney], paid: int) -> dict[str, str]:
+    """Return a sale's computed money fields in wire form, from its lines' money.
 
-    One home for these fields: generated sales and written sales both use it.
+    As the official Sale page defines them: ``calcSubtotal`` sums the lines' subtotals,
+    ``calcDiscount`` their line and transaction discounts, and ``total`` is ``calcSubtotal -
+    calcDiscount + calcTax1 + calcTax2``; ``displayableSubtotal`` sums the lines' (their
+    subtotals less their own discounts). ``calcTaxable`` and ``calcNonTaxable`` split what
+    the lines charge before tax between the lines that pay a tax rate and the others. One home
+    for these fields: generated sales and written sales both use it.
+
+    Args:
+        lines: The money of the sale's lines.
+        paid: The sale's payments (not archived) in cents.
     """
+    subtotal = sum(line.subtotal for line in lines)
+    line_discount = sum(line.line_discount for line in lines)
+    discount = line_discount + sum(line.transaction_discount for line in lines)
+    taxes = (sum(line.taxes[0] for line in lines), sum(line.taxes[1] for line in lines))
+    taxable = sum(line.amount for line in lines if line.taxed)
     tax = taxes[0] + taxes[1]
-    total = subtotal + tax
-    taxable = subtotal if taxable is None else taxable
+    total = subtotal - discount + tax
     return {
-        "displayableSubtotal": fmt_cents(subtotal),
+        "displayableSubtotal": fmt_cents(subtotal - line_discount),
         "calcDiscount": fmt_cents(discount),
         "calcTotal": fmt_cents(total),
         "calcSubtotal": fmt_cents(subtotal),
         "calcTaxable": fmt_cents(taxable),
-        "calcNonTaxable": fmt_cents(subtotal - taxable),
+        "calcNonTaxable": fmt_cents(subtotal - discount - taxable),
         "calcAvgCost": "0",
         "calcFIFOCost": "0",
         "calcTax1": fmt_cents(taxes[0]),
@@ -901,8 +1117,8 @@ def sale_total_fields(
     }
 
 
-def price_levels(account_index: int) -> tuple[tuple[int, str, str, bool], ...]:
-    """Return an account's price levels: (priceLevelID, name, type, canBeArchived)."""
+def price_levels(account_index: int) -> tuple[PriceLevelRow, ...]:
+    """Return an account's price levels, archived ones included (ids 1..n)."""
     return PRICE_LEVELS[account_index % len(PRICE_LEVELS)]
 
 
@@ -973,6 +1189,12 @@ class Generator:
         self.credit_accounts = {
             cid: k for k, cid in enumerate(credit_account_holders(self.n_customers), 1)
         }
+        #: Shop -> the employees who sell there (not limited to another shop).
+        self.sale_employees = {
+            shop: shop_employees(shop, SALE_EMPLOYEES) for shop in range(1, max(1, shops) + 1)
+        }
+        self._matrix_items: dict[int, array] | None = None
+        self._credit_sales: dict[int, array] | None = None
 
     # -- hashing ---------------------------------------------------------------------------
     def _base(self, kind: int, rid: int) -> int:
@@ -1006,12 +1228,44 @@ class Generator:
             LAST_NAMES[mix(b + 2) % len(LAST_NAMES)],
         )
 
+    def customer_type(self, cid: int) -> int:
+        """Return a generated customer's ``customerTypeID`` (0: none, for two in three)."""
+        r = mix(self._base(K_CUSTOMER, cid) + 6)
+        return (r >> 12) % 4 if (r >> 16) % 3 == 0 else 0
+
+    def customer_own_terms(self, cid: int) -> tuple[int, int]:
+        """Return a generated customer's own (``discountID``, ``taxCategoryID``).
+
+        About one customer in thirty has a discount of their own, one in thirty a tax
+        category of their own (out of state, or downtown); the others have none (0).
+        """
+        t = mix(self._base(K_CUSTOMER, cid) + 9)
+        discount = CUSTOMER_DISCOUNT if t % 30 == 0 else 0
+        tax = 2 + (t >> 16) % 2 if (t >> 8) % 30 == 0 else 0
+        return discount, tax
+
+    def customer_terms(self, cid: int) -> tuple[int, int]:
+        """Return the (discount, tax category) a customer's sales get (0: no customer).
+
+        The customer's own, else their type's (a VIP's discount, a wholesaler's tax
+        category); the tax category is then the shops' (1).
+        """
+        if not cid:
+            return 0, 1
+        discount, tax = self.customer_own_terms(cid)
+        ctype = CUSTOMER_TYPE_ROWS.get(self.customer_type(cid))
+        if ctype is not None:
+            discount = discount or int(ctype.fields["discountID"])
+            tax = tax or int(ctype.fields["taxCategoryID"])
+        return discount, tax or 1
+
     def customer(self, cid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
         """Return a generated customer in wire form with the requested relations."""
         b = self._base(K_CUSTOMER, cid)
         first, last = self.customer_names(cid)
         ts = self.timestamp(K_CUSTOMER, cid)
         r = mix(b + 6)
+        discount, tax = self.customer_own_terms(cid)
         rec: dict[str, Any] = {
             "customerID": str(cid),
             "firstName": first,
@@ -1025,9 +1279,9 @@ class Generator:
             "archived": "true" if self.archived(K_CUSTOMER, cid) else "false",
             "contactID": str(cid),
             "creditAccountID": str(self.credit_accounts.get(cid, 0)),
-            "customerTypeID": str((r >> 12) % 4) if (r >> 16) % 3 == 0 else "0",
-            "discountID": "0",
-            "taxCategoryID": "0",
+            "customerTypeID": str(self.customer_type(cid)),
+            "discountID": str(discount),
+            "taxCategoryID": str(tax),
             "employeeID": "0",
             "noteID": "0",
         }
@@ -1174,17 +1428,33 @@ class Generator:
             "itemAttributeSetID": str(attribute_set),
         }
 
+    def _description_matrix(self, iid: int) -> int:
+        """The matrix id of a generated item's description (whether it has a size or not)."""
+        r = mix(self._base(K_ITEM, iid) + 11)
+        return item_matrix_id(r % len(ADJECTIVES), (r >> 8) % len(NOUNS))
+
     def item_matrix_id(self, iid: int) -> int:
         """Return the matrix of a generated item (0: none): one per description without size."""
         if self.item_attributes(iid) is None:
             return 0
-        r = mix(self._base(K_ITEM, iid) + 11)
-        return item_matrix_id(r % len(ADJECTIVES), (r >> 8) % len(NOUNS))
+        return self._description_matrix(iid)
+
+    def item_filing(self, iid: int) -> ItemFiling:
+        """Return a generated item's category, manufacturer, default vendor and season.
+
+        Those of its description, so a matrix item's are its matrix's.
+        """
+        return item_filing(self._description_matrix(iid))
 
     def item_vendor_nums(self, iid: int) -> list[dict[str, str]]:
-        """Return a generated item's ItemVendorNums (vendor SKUs and costs): one for 2 in 3."""
+        """Return a generated item's ItemVendorNums (vendor SKUs and costs): one for 2 in 3.
+
+        The SKU is at the item's default vendor; an item bought from the archived vendor has
+        none (vendor SKUs, purchase orders and returns are with the active vendors).
+        """
         r = mix(self._base(K_ITEM, iid) + 14)
-        if r % 3 == 0:
+        vendor = self.item_filing(iid).vendor
+        if r % 3 == 0 or VENDOR_ROWS[vendor].archived:
             return []
         return [
             {
@@ -1193,17 +1463,24 @@ class Generator:
                 "cost": fmt_cents(self.item_cost_cents(iid)),
                 "timeStamp": fmt_ts(self.timestamp(K_ITEM, iid)),
                 "itemID": str(iid),
-                "vendorID": str(1 + (r >> 32) % 3),
+                "vendorID": str(vendor),
             }
         ]
 
     def item_prices(self, price: int) -> list[dict[str, str]]:
         """Return an item's prices on the account's price levels (wire form), from cents."""
         out = []
-        for level_id, name, _type, _custom in self.price_levels:
-            share = PRICE_LEVEL_SHARES.get(name, 100)
-            amount = price * share // 100
-            out.append({"amount": fmt_cents(amount), "useTypeID": str(level_id), "useType": name})
+        for level in self.price_levels:
+            if level.archived:
+                continue
+            amount = price * PRICE_LEVEL_SHARES.get(level.name, 100) // 100
+            out.append(
+                {
+                    "amount": fmt_cents(amount),
+                    "useTypeID": str(level.level_id),
+                    "useType": level.name,
+                }
+            )
         return out
 
     def item(self, iid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
@@ -1217,8 +1494,8 @@ class Generator:
         upc += str(
             (10 - sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(upc)) % 10) % 10
         )
-        category = ITEM_CATEGORIES[(r >> 8) % len(ITEM_CATEGORIES)]
-        manufacturer = (r >> 12) % (len(MANUFACTURERS) + 1)
+        filing = self.item_filing(iid)
+        manufacturer = filing.manufacturer
         matrix = self.item_matrix_id(iid)
         rec: dict[str, Any] = {
             "itemID": str(iid),
@@ -1240,13 +1517,13 @@ class Generator:
             "createTime": fmt_ts(self._create_time(b, ts)),
             "timeStamp": fmt_ts(ts),
             "publishToEcom": "true" if (r >> 36) % 3 == 0 else "false",
-            "categoryID": str(category),
+            "categoryID": str(filing.category),
             "taxClassID": "1",
             "departmentID": "0",
             "itemMatrixID": str(matrix),
             "manufacturerID": str(manufacturer),
-            "seasonID": "0",
-            "defaultVendorID": "0",
+            "seasonID": str(filing.season),
+            "defaultVendorID": str(filing.vendor),
             "itemAttributesID": str(iid) if matrix else "0",
             "noteID": "0",
             "Prices": {"ItemPrice": self.item_prices(price)},
@@ -1336,8 +1613,19 @@ class Generator:
         """
         return self.sale_complete_time(sid) or self.timestamp(K_SALE, sid)
 
+    def _sale_customer(self, cr: int) -> int:
+        """A generated sale's customer (0 for three sales in ten), from its random bits."""
+        return 1 + cr % self.n_customers if self.n_customers and cr % 10 < 7 else 0
+
     def sale(self, sid: int, relations: frozenset[str] | set[str]) -> dict[str, Any]:
-        """Return a generated sale (lines reference generated items and customers)."""
+        """Return a generated sale (lines reference generated items and customers).
+
+        The customer's terms (:meth:`customer_terms`) set the sale's tax category and the
+        discount of its lines; a sale without one, made before the sale-wide discount was
+        archived, has it for one sale in eight (``discountID``, each line's transaction
+        discount). Employees limited to a shop sell there only; sales on a register with
+        tipping enabled name the seller as ``tipEmployeeID``.
+        """
         b = self._base(K_SALE, sid)
         ts = self.timestamp(K_SALE, sid)
         r = mix(b + 70)
@@ -1346,19 +1634,25 @@ class Generator:
         complete = ts - (r >> 8) % 3600
         create = complete - (r >> 20) % 7200
         cr = mix(b + 71)
-        customer = 1 + cr % self.n_customers if self.n_customers and cr % 10 < 7 else 0
+        customer = self._sale_customer(cr)
         shop = 1 + (cr >> 8) % max(1, self.shops)
-        lines = self._sale_lines(sid, b, shop, create, ts, customer)
-        subtotal = sum(line[1] for line in lines)
-        taxes = (sum(line[2][0] for line in lines), sum(line[2][1] for line in lines))
-        total = subtotal + taxes[0] + taxes[1]
+        discount, tax_category = self.customer_terms(customer)
+        sale_discount = 0
+        if not discount and (cr >> 24) % 8 == 0 and create < self._discount_end(SALE_DISCOUNT):
+            sale_discount = SALE_DISCOUNT
+        tax = self.taxes[tax_category]
+        lines = self._sale_lines(sid, b, shop, create, ts, customer, discount, sale_discount, tax)
+        money = [line[1] for line in lines]
+        total = sum(m.total for m in money)
         payments = self._sale_payments(sid, b, total, complete, shop, customer) if completed else []
         paid = sum(p[0] for p in payments)
-        tax = self.taxes[1]
+        sellers = self.sale_employees[shop]
+        employee = sellers[(cr >> 16) % len(sellers)]
+        tips = shop in TIP_REGISTERS  # registers have their shop's id
         rec: dict[str, Any] = {
             "saleID": str(sid),
             "timeStamp": fmt_ts(complete if completed else ts),
-            "discountPercent": "0",
+            "discountPercent": discount_percent(sale_discount),
             "completed": "true" if completed else "false",
             "archived": "true" if self.archived(K_SALE, sid) else "false",
             "voided": "true" if voided else "false",
@@ -1371,19 +1665,19 @@ class Generator:
             "tax1Rate": fmt_rate(tax.rate1),
             "tax2Rate": fmt_rate(tax.rate2),
             "change": "0",
-            "tipEnabled": "false",
+            "tipEnabled": "true" if tips else "false",
             "receiptPreference": "printed",
             "ticketNumber": f"220000{sid:06d}",
-            **sale_total_fields(subtotal, taxes, paid),
+            **sale_total_fields(money, paid),
             "customerID": str(customer),
-            "discountID": "0",
-            "employeeID": str(SALE_EMPLOYEES[(cr >> 16) % len(SALE_EMPLOYEES)]),
-            "tipEmployeeID": "0",
+            "discountID": str(sale_discount),
+            "employeeID": str(employee),
+            "tipEmployeeID": str(employee) if tips else "0",
             "quoteID": "0",
             "registerID": str(shop),
             "shipToID": "0",
             "shopID": str(shop),
-            "taxCategoryID": "1",
+            "taxCategoryID": str(tax_category),
         }
         if completed:
             rec["completeTime"] = fmt_ts(complete)
@@ -1396,13 +1690,37 @@ class Generator:
                 rec["SaleNotes"] = ""
         return rec
 
+    def _discount_end(self, discount_id: int) -> int:
+        """When a discount stopped being given: the day it was archived (else after the data)."""
+        row = DISCOUNT_ROWS[discount_id]
+        if not row.archived:
+            return self.end + SECONDS_PER_DAY
+        return self.end - row.changed_days_ago * SECONDS_PER_DAY
+
     def _sale_lines(
-        self, sid: int, b: int, shop: int, create: int, ts: int, customer: int
-    ) -> list[tuple[dict[str, Any], int, tuple[int, int]]]:
+        self,
+        sid: int,
+        b: int,
+        shop: int,
+        create: int,
+        ts: int,
+        customer: int,
+        discount: int,
+        sale_discount: int,
+        tax: SalesTax,
+    ) -> list[tuple[dict[str, Any], LineMoney]]:
+        """A sale's lines and their money.
+
+        A sale line (not a refund) gets the customer's percent discount (``discount``);
+        without one, one line in eight has a discount: the "Five off" coupon (a Discount) or
+        a cashier's 10% (an amount, no Discount). The sale's own discount takes its percent
+        of what each line's discount leaves (``calcTransactionDiscount``).
+        """
         if not self.n_items:
             return []
         n = 1 + mix(b + 72) % 4
-        rates = self.taxes[1].rates(1, True)
+        rates = tax.rates(1, True)
+        transaction = discount_percent(sale_discount)
         lines = []
         for k in range(n):
             lr = mix(b + 80 + k)
@@ -1411,17 +1729,31 @@ class Generator:
             if (lr >> 24) % 20 == 0:
                 qty = -1
             unit = self.item_price_cents(iid)
-            discount = unit * abs(qty) // 10 if (lr >> 28) % 8 == 0 else 0
-            discount = discount if qty > 0 else 0
-            sub = unit * qty - discount
-            taxes = line_taxes(sub, rates)
+            line_discount, amount, percent = 0, 0, "0"
+            if qty > 0 and discount:
+                line_discount, percent = discount, discount_percent(discount)
+            elif qty > 0 and (lr >> 28) % 8 == 0:
+                if (lr >> 31) & 1:
+                    line_discount = COUPON_DISCOUNT
+                    amount = min(discount_amount(COUPON_DISCOUNT), unit * qty)
+                else:
+                    amount = unit * qty // 10
+            money = price_line(qty, unit, rates, amount, percent, transaction if qty > 0 else "0")
             line = {
                 "saleLineID": str((sid - 1) * 4 + k + 1),
                 "createTime": fmt_ts(create),
                 "timeStamp": fmt_ts(ts),
-                **sale_line_fields(qty, unit, discount, sub, taxes, taxed=True, rates=rates),
+                **sale_line_fields(
+                    qty,
+                    unit,
+                    money,
+                    taxed=True,
+                    rates=rates,
+                    discount_amount=amount,
+                    discount_percent=percent,
+                ),
                 "customerID": str(customer),
-                "discountID": "0",
+                "discountID": str(line_discount),
                 "employeeID": "1",
                 "itemID": str(iid),
                 "noteID": "0",
@@ -1430,8 +1762,18 @@ class Generator:
                 "saleID": str(sid),
             }
             line["sortorder"] = str(k + 1)
-            lines.append((line, sub, taxes))
+            lines.append((line, money))
         return lines
+
+    def _payment_kind(self, pr: int, k: int, store_credit: int) -> tuple[int, int]:
+        """(payment type, credit account) of a sale's k-th payment, from its random bits."""
+        ptype = (1, 4, 4, 4, 2, 7)[(pr >> (12 + 3 * k)) % 6]
+        if ptype in (2, 4) and store_credit:
+            return 3, store_credit
+        if ptype == 7:
+            first_card = len(self.credit_accounts) + 1
+            return ptype, first_card + (pr >> (40 + 3 * k)) % len(GIFT_CARDS)
+        return ptype, 0
 
     def _sale_payments(
         self, sid: int, b: int, total: int, complete: int, shop: int, customer: int
@@ -1443,19 +1785,13 @@ class Generator:
         """
         pr = mix(b + 90)
         store_credit = self.credit_accounts.get(customer, 0)
-        first_card = len(self.credit_accounts) + 1
         parts = [total]
         if pr % 5 == 0 and abs(total) > 200:
             first = total * (20 + (pr >> 8) % 60) // 100
             parts = [first, total - first]
         out = []
         for k, amount in enumerate(parts):
-            ptype = (1, 4, 4, 4, 2, 7)[(pr >> (12 + 3 * k)) % 6]
-            account = 0
-            if ptype in (2, 4) and store_credit:
-                ptype, account = 3, store_credit
-            elif ptype == 7:
-                account = first_card + (pr >> (40 + 3 * k)) % len(GIFT_CARDS)
+            ptype, account = self._payment_kind(pr, k, store_credit)
             out.append(
                 (
                     amount,
@@ -1478,6 +1814,48 @@ class Generator:
                 )
             )
         return out
+
+    # -- indexes (built once, on the first request that needs them) -------------------------
+    def matrix_items(self, matrix_id: int) -> array:
+        """Return the generated items of a matrix, in id order.
+
+        The first call indexes every generated item (a pass over the items, once).
+        """
+        if self._matrix_items is None:
+            index: dict[int, array] = {}
+            for iid in range(1, self.n_items + 1):
+                mid = self.item_matrix_id(iid)
+                if mid:
+                    index.setdefault(mid, array("q")).append(iid)
+            self._matrix_items = index
+        return self._matrix_items.get(matrix_id, _NO_IDS)
+
+    def credit_account_sales(self, account_id: int) -> array:
+        """Return the generated sales that may have paid with a credit account, in id order.
+
+        A superset (a sale's second payment is counted whatever its total); the caller keeps
+        the payments that name the account. The first call indexes every generated sale from
+        a few hashes each (no lines), once.
+        """
+        if self._credit_sales is None:
+            index: dict[int, array] = {}
+            for sid in range(1, self.n_sales + 1):
+                b = self._base(K_SALE, sid)
+                if mix(b + 70) % 100 >= 85:  # open sales have no payments
+                    continue
+                store_credit = self.credit_accounts.get(self._sale_customer(mix(b + 71)), 0)
+                pr = mix(b + 90)
+                for k in (0, 1):
+                    account = self._payment_kind(pr, k, store_credit)[1]
+                    ids = index.setdefault(account, array("q")) if account else None
+                    if ids is not None and (not ids or ids[-1] != sid):
+                        ids.append(sid)
+            self._credit_sales = index
+        return self._credit_sales.get(account_id, _NO_IDS)
+
+
+#: An empty id array (a matrix without items, an account nothing paid with).
+_NO_IDS = array("q")
 
 
 # ==========================================================================================
@@ -1547,6 +1925,8 @@ class StockMovements:
         self.gen = gen
         for kind in MOVEMENT_KINDS:
             gen.keys.setdefault(kind, mix(gen.keys[K_ITEM] + kind * 0x1000193))
+        #: Shop -> the employees who may work there.
+        self.employees_at = {shop: shop_employees(shop) for shop in range(1, max(1, gen.shops) + 1)}
         items = gen.n_items
         self.n_orders = max(8, items // 10) if items else 0
         self.n_transfers = max(6, items // 20) if items else 0
@@ -1605,9 +1985,10 @@ class StockMovements:
         iid = self._item(kind, parent, k)
         return r, iid, 1 + r % most, self.gen.item_cost_cents(iid)
 
-    def _employee(self, kind: int, rid: int) -> int:
-        keys = sorted(EMPLOYEES)
-        return keys[self._r(kind, rid, 10) % len(keys)]
+    def _employee(self, kind: int, rid: int, shop: int) -> int:
+        """The employee of a record in a shop: one who may work there (``limitToShopID``)."""
+        pool = self.employees_at[shop]
+        return pool[self._r(kind, rid, 10) % len(pool)]
 
     def _vendor(self, kind: int, rid: int) -> int:
         return MOVEMENT_VENDOR_IDS[self._r(kind, rid, 11) % len(MOVEMENT_VENDOR_IDS)]
@@ -1659,7 +2040,7 @@ class StockMovements:
             "vendorID": str(self._vendor(K_ORDER, oid)),
             "noteID": "0",
             "shopID": str(self._shop(K_ORDER, oid)),
-            "createdByEmployeeID": str(self._employee(K_ORDER, oid)),
+            "createdByEmployeeID": str(self._employee(K_ORDER, oid, self._shop(K_ORDER, oid))),
         }
         if complete:
             rec["receivedDate"] = fmt_ts(ordered + (2 + (r >> 28) % 9) * SECONDS_PER_DAY)
@@ -1716,7 +2097,7 @@ class StockMovements:
             "sendingShopID": str(sending),
             "sentByEmployeeID": "0",
             "receivingShopID": str(receiving),
-            "createdByEmployeeID": str(self._employee(K_TRANSFER, tid)),
+            "createdByEmployeeID": str(self._employee(K_TRANSFER, tid, sending)),
         }
         if status != "open":
             rec["sentOn"] = fmt_ts(create + (r >> 8) % (3 * SECONDS_PER_DAY))
@@ -1772,7 +2153,9 @@ class StockMovements:
             "timeStamp": fmt_ts(self.count_item_timestamp(xid)),
             "inventoryCountID": str(cid),
             "itemID": str(self._item(K_INVENTORY_COUNT, cid, k)),
-            "employeeID": str(self._employee(K_INVENTORY_COUNT, cid)),
+            "employeeID": str(
+                self._employee(K_INVENTORY_COUNT, cid, self._shop(K_INVENTORY_COUNT, cid))
+            ),
         }
 
     # -- vendor returns ---------------------------------------------------------------------
@@ -1849,7 +2232,7 @@ class StockMovements:
             "timeStamp": fmt_ts(ts),
             "customerID": str(1 + (r >> 24) % self.gen.n_customers),
             "discountID": "0",
-            "employeeID": str(self._employee(K_WORKORDER, wid)),
+            "employeeID": str(self._employee(K_WORKORDER, wid, self._shop(K_WORKORDER, wid))),
             "serializedID": "0",
             "shopID": str(self._shop(K_WORKORDER, wid)),
             "saleID": str(sale),

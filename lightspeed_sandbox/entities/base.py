@@ -119,3 +119,20 @@ def empty_relations(rec: dict[str, Any], rels: frozenset[str], names: tuple[str,
     for name in names:
         if name in rels:
             rec[name] = ""
+
+
+def row_relations(
+    account: Account, rec: dict[str, Any], rels: frozenset[str], keys: tuple[tuple[str, str], ...]
+) -> None:
+    """Add the to-one relations asked for, each the row its table serves (when there is one).
+
+    Args:
+        account: The account.
+        rec: The record (changed in place).
+        rels: The relations asked for.
+        keys: (relation, foreign key field) pairs, e.g. ``("Category", "categoryID")``.
+    """
+    for relation, key in keys:
+        target = int(rec.get(key) or 0)
+        if relation in rels and account.tables[relation].exists(target):
+            rec[relation] = account.tables[relation].get(target)

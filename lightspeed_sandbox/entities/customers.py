@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_ts, parse_ts, unwrap, wire_scalar, wrap
-from .base import Entity, empty_relations, foreign_key, tax_category
+from .base import Entity, empty_relations, foreign_key, row_relations, tax_category
 
 if TYPE_CHECKING:
     from ..accounts import Account
@@ -73,18 +73,23 @@ EMPTY_CONTACT: dict[str, str] = {
 
 
 def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
-    """Add a customer's computed relations (CustomerType, TaxCategory, Tags, ...)."""
-    ctype = int(rec.get("customerTypeID") or 0)
-    if "CustomerType" in rels and ctype in g.CUSTOMER_TYPES:
-        rec["CustomerType"] = {
-            "customerTypeID": str(ctype),
-            "name": g.CUSTOMER_TYPES[ctype],
-            "taxCategoryID": "0",
-            "discountID": "0",
-        }
+    """Add a customer's computed relations (CustomerType, Discount, TaxCategory, Tags, ...).
+
+    CustomerType, Discount and CreditAccount are the rows their endpoints serve.
+    """
+    row_relations(
+        account,
+        rec,
+        rels,
+        (
+            ("CustomerType", "customerTypeID"),
+            ("Discount", "discountID"),
+            ("CreditAccount", "creditAccountID"),
+        ),
+    )
     tax = int(rec.get("taxCategoryID") or 0)
     if "TaxCategory" in rels and tax in g.TAX_CATEGORIES:
-        rec["TaxCategory"] = tax_category(tax)
+        rec["TaxCategory"] = tax_category(tax, account.gen.taxes[tax])
     if "CustomFieldValues" in rels:
         generated = rid <= account.gen.n_customers
         values = account.gen.customer_custom_field_values(rid) if generated else []
@@ -149,13 +154,16 @@ def write(
                 raise ApiError(400, f"Customer not {verb}. Invalid dob.") from exc
     fks = {
         "customerTypeID": g.CUSTOMER_TYPES,
-        "discountID": {},
+        "discountID": g.DISCOUNT_ROWS,
         "taxCategoryID": g.TAX_CATEGORIES,
         "creditAccountID": {},
     }
     for key, known in fks.items():
         if key in p:
             rec[key] = foreign_key("Customer", verb, key, p[key], known)
+    discount = int(rec["discountID"])
+    if "discountID" in p and discount and g.discount_percent(discount) == "0":  # Discount page
+        raise ApiError(400, f"Customer not {verb}. Customers can only have percentage discounts.")
     if "Contact" in p and p["Contact"] not in (None, ""):
         if not isinstance(p["Contact"], dict):
             raise ApiError(400, f"Customer not {verb}. Contact must be an object.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import generate as g
 from ..store import EntitySpec, Table
 from ..wire import ApiError, as_bool, fmt_cents, fmt_ts, to_cents, unwrap, wire_scalar, wrap
-from .base import Entity, empty_relations, foreign_key, parent_item
+from .base import Entity, empty_relations, foreign_key, parent_item, row_relations
 from .images import image_ids
 from .price_levels import levels
 
@@ -121,14 +121,16 @@ def itemshop_ids(account: Account, iid: int) -> list[int]:
 def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
     """Add an item's computed relations (Category, TaxClass, Images, ItemShops, ...)."""
     # Category, TaxClass and Manufacturer are the rows their endpoints serve.
-    for relation, key in (
-        ("Category", "categoryID"),
-        ("TaxClass", "taxClassID"),
-        ("Manufacturer", "manufacturerID"),
-    ):
-        target = int(rec.get(key) or 0)
-        if relation in rels and account.tables[relation].exists(target):
-            rec[relation] = account.tables[relation].get(target)
+    row_relations(
+        account,
+        rec,
+        rels,
+        (
+            ("Category", "categoryID"),
+            ("TaxClass", "taxClassID"),
+            ("Manufacturer", "manufacturerID"),
+        ),
+    )
     if "Images" in rels:
         images = account.tables["Image"]
         rec["Images"] = wrap([images.get(i) for i in image_ids(account, rid)], "Image")
@@ -258,8 +260,8 @@ def write(
         "manufacturerID": g.MANUFACTURERS,
         "departmentID": {},
         "itemMatrixID": {},
-        "seasonID": {},
-        "defaultVendorID": {},
+        "seasonID": g.SEASON_ROWS,
+        "defaultVendorID": g.VENDORS,
     }
     for key, known in fks.items():
         if key in p:

@@ -37,17 +37,17 @@ def levels(account: Account) -> list[dict[str, Any]]:
 
 
 def make_table(account: Account) -> Table:
-    """The account's price levels: the built-ins (Default, MSRP, Online) and its own."""
-    by_id = {level[0]: level for level in account.gen.price_levels}
+    """The account's price levels: the built-ins (Default, MSRP, Online), its own, one archived."""
+    by_id = {level.level_id: level for level in account.gen.price_levels}
 
     def generate(rid: int, _relations: frozenset[str]) -> dict[str, Any]:
-        level_id, name, kind, custom = by_id[rid]
+        level = by_id[rid]
         return {
-            "priceLevelID": str(level_id),
-            "name": name,
-            "archived": "false",
-            "canBeArchived": "true" if custom else "false",
-            "type": kind,
+            "priceLevelID": str(level.level_id),
+            "name": level.name,
+            "archived": "true" if level.archived else "false",
+            "canBeArchived": "true" if level.can_be_archived else "false",
+            "type": level.type,
             "Calculation": "",
         }
 
@@ -55,9 +55,9 @@ def make_table(account: Account) -> Table:
         SPEC,
         len(by_id),
         generate,
-        {"name": lambda rid: by_id[rid][1]},
+        {"name": lambda rid: by_id[rid].name},
         lambda _rid: account.gen.end,
-        lambda _rid: False,
+        lambda rid: by_id[rid].archived,
     )
 
 

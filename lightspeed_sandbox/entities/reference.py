@@ -10,13 +10,13 @@ sandbox serves them like every entity (paging, filters, the wire quirks, the req
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import generate as g
 from ..store import EntitySpec, Table
-from ..wire import fmt_ts
-from .base import Entity, ListScope
+from ..wire import fmt_ts, unwrap, wrap
+from .base import Entity, ListScope, Relations, empty_relations, row_relations
 
 if TYPE_CHECKING:
     from ..accounts import Account
@@ -41,6 +41,10 @@ class ReferenceEntity:
         times: The time fields of a record, among ``createTime``, ``timeStamp`` and
             ``openTime`` (the last change, or for ``createTime`` 30 days before it).
         list_scope: The rows a list request sees by default (``None``: all).
+        computed: Relations computed at read time (name -> to-many, for the request cost),
+            besides those the rows hold; ``add_relations`` adds them.
+        nested: Nested relation names ``load_relations`` accepts (name -> to-many).
+        add_relations: Adds the computed relations to a record (``None``: none).
     """
 
     name: str
@@ -50,6 +54,9 @@ class ReferenceEntity:
     archives: bool = True
     times: tuple[str, ...] = ("timeStamp",)
     list_scope: ListScope | None = None
+    computed: dict[str, bool] = field(default_factory=dict)
+    nested: dict[str, bool] = field(default_factory=dict)
+    add_relations: Relations | None = None
 
     def changed(self, account: Account, row: g.ReferenceRow, rid: int) -> int:
         """A row's last change (epoch seconds): days before the data end, a few minutes apart."""
@@ -84,12 +91,13 @@ class ReferenceEntity:
             self.name,
             self.pk,
             g.K_ITEM,
-            dict.fromkeys(first.relations, True),
+            {**dict.fromkeys(first.relations, True), **self.computed},
             frozenset(first.relations),
             self.sorts,
             frozenset({self.pk, *self.times, *scalars, *(["archived"] if self.archives else [])}),
             self.archives,
             frozenset(s for s in self.sorts if s == self.pk or s in self.times or s in numeric),
+            dict(self.nested),
         )
 
         def make_table(account: Account) -> Table:
@@ -103,7 +111,7 @@ class ReferenceEntity:
                 lambda rid: rows[rid].archived,
             )
 
-        return Entity(spec, make_table, list_scope=self.list_scope)
+        return Entity(spec, make_table, self.add_relations, list_scope=self.list_scope)
 
 
 def _constant(
@@ -124,6 +132,59 @@ def _no_gift_cards_unless_asked(account: Account, query: ListQuery) -> Callable[
         return None
     table = account.tables["CreditAccount"]
     return lambda rid: table.get(rid).get("giftCard") != "true"
+
+
+def _matrix_relations(
+    account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]
+) -> None:
+    """Add an ItemMatrix's relations (the ItemMatrix page's "Additional Relations").
+
+    Category, TaxClass, ItemAttributeSet, Manufacturer and Season are the rows their endpoints
+    serve; ``Items`` are the items in the matrix. The sandbox has no departments, matrix
+    images, eCommerce details nor tags: ``Department`` and ``ItemECommerce`` never come,
+    ``Images`` and ``TagRelations`` come empty.
+    """
+    row_relations(
+        account,
+        rec,
+        rels,
+        (
+            ("Category", "categoryID"),
+            ("TaxClass", "taxClassID"),
+            ("ItemAttributeSet", "itemAttributeSetID"),
+            ("Manufacturer", "manufacturerID"),
+            ("Season", "seasonID"),
+        ),
+    )
+    if "Items" in rels:
+        items = account.tables["Item"]
+        members = [items.get(iid) for iid in account.gen.matrix_items(rid)]
+        rec["Items"] = wrap([i for i in members if i["itemMatrixID"] == str(rid)], "Item")
+    empty_relations(rec, rels, ("Images", "TagRelations"))
+
+
+def _credit_account_relations(
+    account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]
+) -> None:
+    """Add a CreditAccount's relations (the CreditAccount page's "Additional Relations").
+
+    ``Contact`` is the holder's (a customer's store credit; a gift card has none);
+    ``WithdrawalPayments`` are the sale payments made with the account, in sale order.
+    """
+    customers = account.tables["Customer"]
+    holder = int(rec.get("customerID") or 0)
+    if "Contact" in rels and customers.exists(holder):
+        rec["Contact"] = customers.get(holder, frozenset({"Contact"}))["Contact"]
+    if "WithdrawalPayments" in rels:
+        sales = account.tables["Sale"]
+        relation = frozenset({"SalePayments"})
+        payments = [
+            payment
+            for sid in account.gen.credit_account_sales(rid)
+            for payment in unwrap(sales.get(sid, relation).get("SalePayments"), "SalePayment")
+            if payment.get("creditAccountID") == str(rid)
+        ]
+        rec["WithdrawalPayments"] = wrap(payments, "SalePayment")
 
 
 #: The reference tables, as their official pages describe them.
@@ -206,6 +267,20 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
         "itemMatrixID",
         ("itemMatrixID", "timeStamp", "description"),
         lambda gen: g.item_matrix_rows(gen.item_prices),
+        computed={
+            "Category": False,
+            "TaxClass": False,
+            "Department": False,
+            "ItemAttributeSet": False,
+            "Manufacturer": False,
+            "Season": False,
+            "Images": True,
+            "Items": True,
+            "ItemECommerce": False,
+            "TagRelations": True,
+        },
+        nested={"TagRelations.Tag": False},
+        add_relations=_matrix_relations,
     ),
     ReferenceEntity(
         "CreditAccount",
@@ -213,6 +288,8 @@ REFERENCE_ENTITIES: tuple[ReferenceEntity, ...] = (
         ("creditAccountID", "timeStamp", "customerID"),
         lambda gen: g.credit_account_rows(gen.n_customers),
         list_scope=_no_gift_cards_unless_asked,
+        computed={"Contact": False, "WithdrawalPayments": True},
+        add_relations=_credit_account_relations,
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from .. import generate as g
@@ -96,6 +97,7 @@ SPEC = EntitySpec(
     {
         "SaleLines.Item": False,
         "SaleLines.Item.ItemShops": True,
+        "SaleLines.Discount": False,
         "SaleLines.Note": False,
         "SalePayments.PaymentType": False,
         "SalePayments.CCCharge": False,
@@ -107,19 +109,27 @@ SPEC = EntitySpec(
 def relations(account: Account, rec: dict[str, Any], rid: int, rels: frozenset[str]) -> None:
     """Add a sale's computed relations (items of its lines, payment types, Customer, ...)."""
     empty_relations(rec, rels, ("SaleNotes",))
-    if "SaleLines.Item" in rels and rec.get("SaleLines"):
+    discounts = account.tables["Discount"]
+    line_item, line_discount = "SaleLines.Item" in rels, "SaleLines.Discount" in rels
+    if (line_item or line_discount) and rec.get("SaleLines"):
         items = account.tables["Item"]
         item_rels = frozenset({"ItemShops"}) if "SaleLines.Item.ItemShops" in rels else None
         lines = []
         for line in unwrap(rec["SaleLines"], "SaleLine"):
             line = dict(line)
             iid = int(line.get("itemID") or 0)
-            if items.exists(iid):
+            if line_item and items.exists(iid):
                 line["Item"] = (
                     account.materialize("Item", iid, item_rels) if item_rels else items.get(iid)
                 )
+            did = int(line.get("discountID") or 0)
+            if line_discount and discounts.exists(did):
+                line["Discount"] = discounts.get(did)
             lines.append(line)
         rec["SaleLines"] = wrap(lines, "SaleLine")
+    did = int(rec.get("discountID") or 0)
+    if "Discount" in rels and discounts.exists(did):
+        rec["Discount"] = discounts.get(did)
     if "SalePayments.PaymentType" in rels and rec.get("SalePayments"):
         payments = []
         for pay in unwrap(rec["SalePayments"], "SalePayment"):
@@ -218,14 +228,24 @@ def write(
         "registerID": shops,
         "shopID": shops,
         "customerID": range(1, account.tables["Customer"].n + 1),
-        "discountID": {},
+        "discountID": g.DISCOUNT_ROWS,
         "taxCategoryID": g.TAX_CATEGORIES,
         "quoteID": {},
         "shipToID": {},
     }
+    priced = (rec.get("discountID"), rec.get("taxCategoryID"))
     for key, known in fks.items():
         if key in p:
             rec[key] = foreign_key("Sale", verb, key, p[key], known)
+    if was_completed and (rec.get("discountID"), rec.get("taxCategoryID")) != priced:
+        raise ApiError(
+            400, f"Sale not {verb}. A completed sale's discount and tax category cannot change."
+        )
+    if "discountID" in p:
+        percent = g.discount_percent(int(rec["discountID"]))
+        if rec["discountID"] != "0" and percent == "0":
+            raise ApiError(400, f"Sale not {verb}. Sales can only have percentage discounts.")
+        rec["discountPercent"] = percent
     for key in ("referenceNumber", "referenceNumberSource", "receiptPreference"):
         if key in p:
             rec[key] = wire_scalar(p[key])
@@ -314,26 +334,44 @@ def _complete_time(p: dict[str, Any], verb: str, now: int) -> int | None:
 def _totals(
     account: Account, rec: dict[str, Any], lines: list[dict[str, Any]], payments: list[dict]
 ) -> tuple[int, int]:
-    """Store a sale's lines, payments and totals (from its lines); return (total, paid) in cents."""
+    """Store a sale's lines, payments and totals; return (total, paid) in cents.
+
+    Every line is priced again (:func:`_price_line`): the sale's tax category and discount
+    may have changed since it was written.
+    """
     tax = account.gen.taxes[int(rec.get("taxCategoryID") or 1)]
-    subtotal = sum(to_cents(x["calcSubtotal"]) for x in lines)
-    taxable = sum(
-        to_cents(x["calcSubtotal"])
-        for x in lines
-        if to_cents(x["calcTax1"]) or to_cents(x["calcTax2"])
-    )
-    taxes = (
-        sum(to_cents(x["calcTax1"]) for x in lines),
-        sum(to_cents(x["calcTax2"]) for x in lines),
-    )
+    money = [_price_line(account, rec, line) for line in lines]
     paid = sum(to_cents(x["amount"]) for x in payments if x.get("archived") != "true")
-    discount = sum(to_cents(x["discountAmount"]) for x in lines)
-    rec.update(g.sale_total_fields(subtotal, taxes, paid, discount, taxable))
+    rec.update(g.sale_total_fields(money, paid))
     rec["tax1Rate"] = g.fmt_rate(tax.rate1)
     rec["tax2Rate"] = g.fmt_rate(tax.rate2)
     rec["SaleLines"] = wrap(lines, "SaleLine")
     rec["SalePayments"] = wrap(payments, "SalePayment")
-    return subtotal + taxes[0] + taxes[1], paid
+    return sum(m.total for m in money), paid
+
+
+def _price_line(account: Account, sale: dict[str, Any], line: dict[str, Any]) -> g.LineMoney:
+    """Compute a line's taxes and money fields (in place) and return its money.
+
+    From its price and discount, the sale's tax category (the account's rates for the line's
+    tax class) and the sale's discount (a transaction discount on lines sold, not refunds).
+    """
+    tax = account.gen.taxes[int(sale.get("taxCategoryID") or 1)]
+    rates = tax.rates(int(line.get("taxClassID") or 1), line.get("tax") == "true")
+    qty = int(line["unitQuantity"])
+    transaction = g.discount_percent(int(sale.get("discountID") or 0)) if qty > 0 else "0"
+    money = g.price_line(
+        qty,
+        to_cents(line["unitPrice"]),
+        rates,
+        to_cents(line.get("discountAmount") or 0),
+        line.get("discountPercent") or "0",
+        transaction,
+    )
+    line["tax1Rate"] = g.fmt_rate(rates[0])
+    line["tax2Rate"] = g.fmt_rate(rates[1])
+    line.update(g.line_money_fields(money))
+    return money
 
 
 def _move_stock(
@@ -427,9 +465,11 @@ def write_line(
         lines.append(done)
     else:
         old = lines[position]
-        merged = {
-            k: old[k] for k in ("itemID", "unitQuantity", "unitPrice", "discountAmount", "tax")
-        }
+        kept = ("itemID", "unitQuantity", "unitPrice", "tax", *LINE_DISCOUNT_FIELDS)
+        merged = {k: old[k] for k in kept if k in old}
+        if any(k in p for k in LINE_DISCOUNT_FIELDS):  # a new discount replaces the old one
+            for k in LINE_DISCOUNT_FIELDS:
+                merged.pop(k, None)
         merged.update(p, saleLineID=old["saleLineID"])
         done = _sale_line(account, rec, merged, items, verb, now, "SaleLine")
         done["createTime"] = old["createTime"]
@@ -456,6 +496,11 @@ def _merge_by_id(
     return out
 
 
+#: A line's discount fields: a write gives the amount or the percent, or the Discount (whose
+#: amount or percent the line then takes).
+LINE_DISCOUNT_FIELDS = ("discountID", "discountAmount", "discountPercent")
+
+
 def _sale_line(
     account: Account,
     sale: dict[str, Any],
@@ -467,8 +512,9 @@ def _sale_line(
 ) -> dict[str, Any]:
     """Build a line of a write (``unitQuantity`` 0 is a valid line).
 
-    Its price comes from the item unless given, its tax from the account's tax category and
-    the line's tax class.
+    Its price comes from the item unless given; its discount is ``discountAmount`` or
+    ``discountPercent`` (not both, as the SaleLine page says), else its Discount's
+    (``discountID``); its tax comes from the account's tax category and the line's tax class.
     """
     iid_text = wire_scalar(el.get("itemID", "0")) or "0"
     try:
@@ -479,6 +525,9 @@ def _sale_line(
         raise ApiError(400, f"{entity} not {verb}. Invalid SaleLine.") from exc
     if iid and not items.exists(iid):
         raise ApiError(400, f"{entity} not {verb}. Item with ID '{iid}' does not exist.")
+    discount = int(
+        foreign_key(entity, verb, "discountID", el.get("discountID", 0), g.DISCOUNT_ROWS)
+    )
     try:
         if "unitPrice" in el:
             unit = to_cents(el["unitPrice"])
@@ -487,13 +536,24 @@ def _sale_line(
             unit = next((to_cents(x["amount"]) for x in prices if x["useType"] == "Default"), 0)
         else:
             unit = 0
-        discount = to_cents(el.get("discountAmount", 0) or 0)
+        if "discountAmount" in el or "discountPercent" in el:
+            amount = to_cents(el.get("discountAmount", 0) or 0)
+        else:
+            amount = g.discount_amount(discount)
     except (TypeError, ValueError) as exc:
         raise ApiError(400, f"{entity} not {verb}. SaleLine amounts must be numbers.") from exc
+    if "discountAmount" in el or "discountPercent" in el:
+        percent = _percent(el.get("discountPercent", 0), entity, verb)
+    else:
+        percent = g.discount_percent(discount)
+    if amount and percent != "0":
+        raise ApiError(
+            400,
+            f"{entity} not {verb}. A SaleLine can have a dollar amount or a percentage "
+            "discount, not both.",
+        )
     taxed = as_bool(el.get("tax", True))
     tax_class = int(items.get(iid).get("taxClassID") or 1) if iid else 1
-    rates = account.gen.taxes[int(sale.get("taxCategoryID") or 1)].rates(tax_class, taxed)
-    sub = unit * qty - discount
     line_id = wire_scalar(el.get("saleLineID", "")) or ""
     if not line_id or line_id == "0":
         line_id = str(account.next_line_id)
@@ -505,15 +565,15 @@ def _sale_line(
         **g.sale_line_fields(
             qty,
             unit,
-            discount,
-            sub,
-            g.line_taxes(sub, rates),
+            g.price_line(qty, unit, (0, 0)),  # priced below, with the sale's taxes
             taxed=taxed,
-            rates=rates,
+            rates=(0, 0),
             tax_class=tax_class,
+            discount_amount=amount,
+            discount_percent=percent,
         ),
         "customerID": sale.get("customerID", "0"),
-        "discountID": "0",
+        "discountID": str(discount),
         "employeeID": sale.get("employeeID", "0"),
         "itemID": str(iid),
         "noteID": "0",
@@ -524,7 +584,24 @@ def _sale_line(
     for key in ("sortorder", "lineType"):
         if key in el:
             line[key] = wire_scalar(el[key])
+    _price_line(account, sale, line)
     return line
+
+
+def _percent(value: Any, entity: str, verb: str) -> str:
+    """Return a written ``discountPercent`` in wire form (``0.1`` is 10%).
+
+    Raises:
+        ApiError: 400 for a value that is not a number between 0 and 1.
+    """
+    text = wire_scalar(value).strip() or "0"
+    try:
+        percent = Decimal(text)
+    except InvalidOperation as exc:
+        raise ApiError(400, f"{entity} not {verb}. discountPercent must be a number.") from exc
+    if not 0 <= percent <= 1:
+        raise ApiError(400, f"{entity} not {verb}. discountPercent must be between 0 and 1 (100%).")
+    return format(percent.normalize(), "f") if percent else "0"
 
 
 def _sale_payment(

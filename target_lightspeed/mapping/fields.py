@@ -275,7 +275,9 @@ _BOOLEAN_FIELDS = frozenset(
         "voided",
     }
 )
-_NUMBER_FIELDS = frozenset({"defaultCost", "unitPrice", "discountAmount", "amount"})
+_NUMBER_FIELDS = frozenset(
+    {"defaultCost", "unitPrice", "discountAmount", "discountPercent", "amount"}
+)
 _INTEGER_FIELDS = frozenset({"modelYear", "unitQuantity"})
 _TIMESTAMP_FIELDS = frozenset({"dob"})
 

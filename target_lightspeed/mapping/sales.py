@@ -33,7 +33,7 @@ SALE_DEFAULTED_FKS = {
     "registerID": "default_register_id",
     "shopID": "default_shop_id",
 }
-LINE_FIELDS = ("unitQuantity", "unitPrice", "discountAmount", "tax")
+LINE_FIELDS = ("unitQuantity", "unitPrice", "discountAmount", "discountPercent", "tax")
 FLAT_SALE_COLUMNS = {
     "reference_number": "referenceNumber",
     "customer_id": "customerID",
@@ -50,6 +50,8 @@ FLAT_LINE_COLUMNS = {
     "quantity": "unitQuantity",
     "unit_price": "unitPrice",
     "discount": "discountAmount",
+    "discount_percent": "discountPercent",
+    "discount_id": "discountID",
     "custom_sku": "customSku",
     "sku": "customSku",
 }
@@ -268,6 +270,9 @@ def _line(
                 raise MappingError(msg, field=f"{where}.itemID")
     if item is not None:
         out["itemID"] = item
+    discount = mapper.reference_fk("discountID", line.get("discountID"), f"{where}.discountID")
+    if discount is not None:
+        out["discountID"] = discount
     for name in LINE_FIELDS:
         if name in line and line[name] not in (None, ""):
             out[name] = to_scalar(name, line[name], f"{where}.{name}")

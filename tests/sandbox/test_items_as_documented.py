@@ -68,6 +68,21 @@ def test_each_account_has_its_own_price_levels(sandbox: Sandbox, api: Api) -> No
     }
     assert api.get("PriceLevel/4.json").json()["PriceLevel"]["canBeArchived"] == "true"
     assert api.get("PriceLevel/9.json").status_code == 404
+    # Each account has an archived level of its own, after the others (ids stay contiguous)
+    for client, level_id in ((api, "5"), (Api(sandbox, sandbox.account_ids[1]), "6")):
+        archived = client.all("PriceLevel", {"archived": "only"})
+        assert archived == [
+            {
+                "priceLevelID": level_id,
+                "name": "Clearance",
+                "archived": "true",
+                "canBeArchived": "true",
+                "type": "fixed",
+                "Calculation": "",
+            }
+        ]
+        every = client.all("PriceLevel", {"archived": "true"})
+        assert [lv["priceLevelID"] for lv in every] == [str(i) for i in range(1, len(every) + 1)]
 
 
 def test_item_prices_use_the_account_levels(sandbox: Sandbox, api: Api) -> None:

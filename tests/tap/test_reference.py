@@ -31,9 +31,6 @@ STREAMS = {stream.name: stream for stream in REFERENCE_STREAM_TYPES}
 INCREMENTAL = sorted(name for name, stream in STREAMS.items() if not stream.full_table)
 FULL_TABLE = sorted(name for name, stream in STREAMS.items() if stream.full_table)
 ARCHIVING = sorted(name for name, stream in STREAMS.items() if stream.include_archived)
-#: Streams of entities that archive, but whose sandbox rows are all active (the built-in
-#: price levels cannot be archived and the sandbox's own levels are in use).
-NONE_ARCHIVED_IN_SANDBOX = {"price_levels"}
 #: Fields that put every fake row in a stream's first request sequence (see ``_passes``).
 FIRST_PASS_ONLY = {CreditAccountsStream.name: {"giftCard": "false"}}
 
@@ -99,7 +96,7 @@ def test_every_row_comes_typed_with_no_unknown_field(sandbox, sandbox_config, na
     assert set(result.records) == {name}
 
 
-@pytest.mark.parametrize("name", sorted(set(ARCHIVING) - NONE_ARCHIVED_IN_SANDBOX))
+@pytest.mark.parametrize("name", ARCHIVING)
 def test_archived_rows_come_too(sandbox_config, name):
     records = run_sync(sandbox_config, streams={name}).records[name]
     archived = [r for r in records if r["archived"] is True]

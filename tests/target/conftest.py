@@ -44,6 +44,9 @@ SHARED_IDS = [
     "registerID",
     "shopID",
     "paymentTypeID",
+    "discountID",
+    "seasonID",
+    "defaultVendorID",
 ]
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "tap_lightspeed" / "schemas"

@@ -142,6 +142,36 @@ def test_flat_sale_with_lines_payments_and_customer_email():
     assert mapped.match_key_text == "referenceNumber=WEB-9"
 
 
+def test_sale_line_discounts_are_copied_their_discount_mapped_like_any_reference_id():
+    line = {"itemID": 9, "unitQuantity": 2, "unitPrice": "10", "discountAmount": "0"}
+    record = {
+        "saleID": 1,
+        "discountID": 4,
+        "SaleLines": [{**line, "discountPercent": "0.1", "discountID": 1}],
+    }
+    refs = SaleRefs(items={"9": "3"})
+    mapped = mapper("sales", id_map={"discountID": {"1": "6", "4": "7"}}).map(record, refs)
+    assert mapped.body["discountID"] == "7"
+    assert mapped.body["SaleLines"]["SaleLine"] == [
+        {
+            "itemID": "3",
+            "discountID": "6",
+            "unitQuantity": 2,
+            "unitPrice": "10",
+            "discountAmount": "0",
+            "discountPercent": "0.1",
+        }
+    ]
+    unmapped = mapper("sales")  # a source account's discount is left out, with one warning
+    lines = unmapped.map(record, refs).body["SaleLines"]["SaleLine"]
+    assert "discountID" not in lines[0]
+    assert lines[0]["discountPercent"] == "0.1"
+    assert len([w for w in unmapped.warnings if "'discountID'" in w]) == 1  # type: ignore[attr-defined]
+    flat = {"reference_number": "R", "lines": [{"item_id": 9, "discount_percent": 0.25}]}
+    flat_line = mapper("sales").map(flat, refs).body["SaleLines"]["SaleLine"][0]
+    assert flat_line["discountPercent"] == "0.25"
+
+
 def test_sale_reference_number_is_derived_from_the_source_id():
     mapped = mapper("sales").map({"saleID": 41})
     assert mapped.body["referenceNumber"] == "s-41"

@@ -66,7 +66,17 @@ def _contact(record: dict) -> tuple:
 
 
 def customer_content(record: dict) -> tuple:
-    fields = ("firstName", "lastName", "title", "company", "dob", "archived", "customerTypeID")
+    fields = (
+        "firstName",
+        "lastName",
+        "title",
+        "company",
+        "dob",
+        "archived",
+        "customerTypeID",
+        "discountID",
+        "taxCategoryID",
+    )
     return (*(record.get(f, "") for f in fields), *_contact(record))
 
 
@@ -83,6 +93,8 @@ def item_content(record: dict) -> tuple:
         "itemType",
         "categoryID",
         "manufacturerID",
+        "seasonID",
+        "defaultVendorID",
     )
     # The accounts' price levels differ: a built-in level (ids 1-3) is the same level in
     # both whatever its name, another level is known by its name.
@@ -100,6 +112,8 @@ def sale_content(record: dict, items: dict[str, dict], customers: dict[str, dict
             line["unitQuantity"],
             line["unitPrice"],
             line["discountAmount"],
+            line["discountPercent"],
+            line["discountID"],
         )
         for line in unwrap(record.get("SaleLines", ""), "SaleLine")
     )
@@ -109,7 +123,7 @@ def sale_content(record: dict, items: dict[str, dict], customers: dict[str, dict
     )
     customer = record.get("customerID", "0")
     # Totals, completion, voids and archiving are the target account's: see assert_sales_settled.
-    fields = ("employeeID", "shopID", "registerID")
+    fields = ("employeeID", "shopID", "registerID", "taxCategoryID", "discountID")
     return (
         *(record.get(f) for f in fields),
         customer_content(customers[customer]) if customer != "0" else None,
