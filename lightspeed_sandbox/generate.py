@@ -900,6 +900,18 @@ def item_filing(matrix_id: int) -> ItemFiling:
     return ITEM_FILINGS[matrix_id - 1]
 
 
+def matrix_attribute_values(first_word: str) -> dict[str, list[str]]:
+    """The values a matrix defines per attribute (``attribute1Values``...), as its items use them.
+
+    The official ItemMatrix page's samples list them as arrays, only for the attributes the
+    matrix's set has: a "Color/Size" matrix its colour and the sizes, a "Size" one the sizes.
+    """
+    sizes = [size for size in SIZES if size]
+    if first_word in COLORS:
+        return {"attribute1Values": [first_word], "attribute2Values": sizes}
+    return {"attribute1Values": sizes}
+
+
 def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict[int, ReferenceRow]:
     """Item matrices: one per description without size (adjective x noun), ids 1..n.
 
@@ -932,6 +944,7 @@ def item_matrix_rows(item_prices: Callable[[int], list[dict[str, str]]]) -> dict
                 "defaultVendorID": str(filing.vendor),
                 "itemAttributeSetID": "1" if first in COLORS else "2",
                 "Prices": {"ItemPrice": item_prices(price)},
+                **matrix_attribute_values(first),
             }
             rows[mid] = ReferenceRow(fields, 2 + (r >> 24) % 500, archived=(r >> 40) % 25 == 0)
     return rows

@@ -195,6 +195,12 @@ def test_matrix_items_match_their_matrix(store):
             assert item["ItemAttributes"]["itemAttributeSetID"] == matrix["itemAttributeSetID"]
             for shared in MATRIX_SHARED:
                 assert item[shared] == matrix[shared], (iid, shared)
+            # each attribute value of the item is one its matrix defines, and only those
+            attributes = item["ItemAttributes"]
+            for n in (1, 2, 3):
+                value = attributes[f"attribute{n}"]
+                defined = matrix.get(f"attribute{n}Values")
+                assert (value in defined) if value else defined is None, (iid, n, matrix)
         assert seen
         for shared in MATRIX_SHARED:  # matrices are filed: most under each field
             filed = [matrices.get(mid)[shared] != "0" for mid in range(1, matrices.n + 1)]
