@@ -18,8 +18,7 @@ import pytest
 from lightspeed_client.errors import MissingScopeError
 from lightspeed_client.scopes import ALL, REQUESTABLE_SCOPES
 from tap_lightspeed.streams import DERIVED_STREAM_TYPES, READ_SCOPES, STREAM_TYPES
-from tap_lightspeed.tap import TapLightspeed
-from tests.tap.conftest import run_sync
+from tests.tap.conftest import catalog_for, run_sync
 
 if TYPE_CHECKING:
     from lightspeed_sandbox import Sandbox
@@ -75,6 +74,19 @@ def token_config(sb: Sandbox, tmp_path: Path, scopes: list[str]) -> dict:
     return sb.connection_settings(0, tmp_path / "tokens.json", refresh_token=refresh)
 
 
+def run_tap_cli(tmp_path: Path, config: dict, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``tap-lightspeed`` command with ``config`` (written to a file) and ``args``."""
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    return subprocess.run(
+        [TAP_BIN, "--config", str(config_file), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_a_stream_without_its_scope_stops_naming_stream_endpoint_and_scopes(sb, tmp_path):
     scopes = [s for s in REQUESTABLE_SCOPES if s not in (ALL, "employee:purchase_orders")]
     config = token_config(sb, tmp_path, scopes)
@@ -98,22 +110,9 @@ def test_a_stream_without_its_scope_stops_naming_stream_endpoint_and_scopes(sb, 
 
 def test_the_command_line_stops_with_one_line_and_exit_status_1(sb, tmp_path):
     config = token_config(sb, tmp_path, ["employee:inventory_read"])
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    catalog = TapLightspeed(config=config, parse_env_config=False).catalog_dict
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] == "sales"
     catalog_file = tmp_path / "catalog.json"
-    catalog_file.write_text(json.dumps(catalog))
-    run = subprocess.run(
-        [TAP_BIN, "--config", str(config_file), "--catalog", str(catalog_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    catalog_file.write_text(json.dumps(catalog_for(config, {"sales"})))
+    run = run_tap_cli(tmp_path, config, "--catalog", str(catalog_file))
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     stop = [line for line in run.stderr.splitlines() if "Stream 'sales': GET " in line]
@@ -149,15 +148,7 @@ def test_the_documented_warehouse_scopes_sync_every_default_stream(sb, tmp_path)
 
 def test_a_refused_refresh_token_also_stops_without_a_traceback(sb, tmp_path):
     config = sb.connection_settings(0, tmp_path / "tokens.json", refresh_token="def50200gone")
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    run = subprocess.run(
-        [TAP_BIN, "--config", str(config_file)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = run_tap_cli(tmp_path, config)
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert "Run `lightspeed-authorize` again" in run.stderr
